@@ -1,0 +1,31 @@
+# Decides MEZO_WITH_CUDA from MEZO_ENABLE_CUDA. AUTO builds the CUDA backend
+# whenever nvcc is found, so a kernel that stops compiling fails every build
+# that has the toolkit, GPU or not.
+set(MEZO_WITH_CUDA OFF)
+string(TOUPPER "${MEZO_ENABLE_CUDA}" _mezo_cuda_mode)
+if(NOT _mezo_cuda_mode MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "MEZO_ENABLE_CUDA must be AUTO, ON or OFF, not '${MEZO_ENABLE_CUDA}'")
+endif()
+
+if(NOT _mezo_cuda_mode STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(_mezo_nvcc nvcc PATHS /usr/local/cuda/bin ENV CUDA_PATH PATH_SUFFIXES bin)
+    if(_mezo_nvcc)
+      set(CMAKE_CUDA_COMPILER "${_mezo_nvcc}")
+    endif()
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Ampere and Hopper (A100, H100, H200): the GPUs MeZO runs on here.
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(MEZO_WITH_CUDA ON)
+  elseif(_mezo_cuda_mode STREQUAL "ON")
+    message(FATAL_ERROR "MEZO_ENABLE_CUDA=ON but no CUDA compiler (nvcc) was found")
+  endif()
+endif()
+message(STATUS "libmezo CUDA backend: ${MEZO_WITH_CUDA} (MEZO_ENABLE_CUDA=${MEZO_ENABLE_CUDA})")

@@ -1,0 +1,111 @@
+// Perturbations: how z is drawn, and the in-place passes that move θ along it.
+//
+// Every parameter update in libmezo is a ParamPass: one read-modify-write of
+// each trainable element, so a MeZO step costs three passes over memory
+// (+εz | restore then −εz | restore + update) and never holds z.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "mezo/config.hpp"
+#include "mezo/params.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+// θ += coef · z(seed)
+struct ZTerm {
+  std::uint64_t seed = 0;
+  float coef = 0.0f;
+};
+
+// Exact values of the elements whose ±ε round trip is lossy in fp32.
+//
+// fl(fl(θ + d) − d) differs from θ when |θ + d| lands in a larger binade than θ
+// (tiny weights, weights just below a power of two) or on a rounding tie; no
+// in-place scheme can undo that without keeping something. The journal keeps
+// only those elements — a few percent of the set for typical weights and ε
+// (StepResult reports how many) — so restoring is bit-exact: a step whose loss
+// is NaN leaves θ bit-identical, and a trajectory replays bit for bit.
+class MEZO_API RestoreJournal {
+ public:
+  struct Entry {
+    std::uint64_t index;  // global element index
+    float value;          // θ before the step
+  };
+  void clear() { entries_.clear(); }
+  std::size_t size() const { return entries_.size(); }
+  std::span<const Entry> entries() const { return entries_; }
+  std::vector<Entry>& mutable_entries() { return entries_; }  // sorted by index
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// One fused pass over every element x of a ParamSet, in this order:
+//   1. x += restore->coef · z(restore->seed)                 if restore is set
+//   2. x = journal value                                      if x's index is in `journal`
+//   3. x −= decay · x                                         if x's group has weight decay
+//   4. x += term.coef · z(term.seed) for each term, in order
+// Each operation rounds to fp32 separately (no FMA), so a fused pass equals the
+// same operations done as separate passes, bit for bit.
+// If `record` is set, the pass must be exactly one term with no restore, decay
+// or journal; it then records in `record` every element whose round trips
+// fl(fl(x + d) − d) or fl(fl(x − d) + d), with d = term.coef · z, are not exact.
+struct ParamPass {
+  std::optional<ZTerm> restore;
+  const RestoreJournal* journal = nullptr;
+  float decay = 0.0f;
+  std::span<const ZTerm> terms;
+  RestoreJournal* record = nullptr;
+};
+
+struct ExecutionOptions {
+  int num_threads = 0;  // CPU threads for parameter passes; 0 = all hardware threads
+};
+
+// The interface a z distribution implements. libmezo ships Gaussian and
+// Rademacher; a user type can plug in its own (its z must be a pure function
+// of seed and global index for replay and restore to be exact).
+class MEZO_API Perturbation {
+ public:
+  virtual ~Perturbation() = default;
+  virtual std::string_view name() const = 0;
+  // z(seed, i) for i in [first, first + out.size()), written on the host.
+  virtual void generate(std::uint64_t seed, std::uint64_t first, std::span<float> out) const = 0;
+  // Applies `pass` to every element of `params`, in place.
+  virtual void apply(const ParamSet& params, const ParamPass& pass) const = 0;
+};
+
+enum class ZDistribution { gaussian, rademacher };
+
+// The built-in counter-based perturbations (see counter_rng.hpp for the
+// element-to-counter mapping). Results are identical for any thread count.
+class MEZO_API CounterPerturbation : public Perturbation {
+ public:
+  explicit CounterPerturbation(ZDistribution distribution, ExecutionOptions exec = {});
+  std::string_view name() const override;
+  void generate(std::uint64_t seed, std::uint64_t first, std::span<float> out) const override;
+  void apply(const ParamSet& params, const ParamPass& pass) const override;
+  ZDistribution distribution() const { return distribution_; }
+  const ExecutionOptions& execution() const { return exec_; }
+
+ private:
+  ZDistribution distribution_;
+  ExecutionOptions exec_;
+};
+
+// z ~ N(0, I) by Philox4x32-10 and Box-Muller: the MeZO paper's choice.
+MEZO_API std::shared_ptr<const Perturbation> gaussian_perturbation(ExecutionOptions exec = {});
+// z uniform in {−1, +1}: cheaper to generate, same first two moments.
+MEZO_API std::shared_ptr<const Perturbation> rademacher_perturbation(ExecutionOptions exec = {});
+
+// θ += alpha · z(seed) over the whole set, in one pass.
+MEZO_API void perturb_inplace(const ParamSet& params, const Perturbation& perturbation,
+                              std::uint64_t seed, float alpha);
+
+MEZO_END_NAMESPACE

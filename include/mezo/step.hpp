@@ -1,0 +1,58 @@
+// mezo::step(): one MeZO step on the caller's parameters with the caller's loss.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mezo/config.hpp"
+#include "mezo/optimizer.hpp"
+#include "mezo/params.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+enum class StepStatus {
+  ok,              // losses finite, update applied
+  nonfinite_loss,  // a loss was NaN or ±inf: no update, θ restored
+};
+
+struct StepOptions {
+  // Keep a RestoreJournal so θ is restored bit-exactly (see perturbation.hpp).
+  // Off: no extra memory at all, θ restored to within fp32 rounding.
+  bool exact_restore = true;
+};
+
+struct StepResult {
+  StepStatus status = StepStatus::ok;
+  float loss_plus = 0.0f;       // of the first direction (the paper logs ℓ+)
+  float loss_minus = 0.0f;
+  float projected_grad = 0.0f;  // mean over the directions
+  std::uint64_t seed = 0;       // the step's seed as passed in
+  std::vector<SeedEstimate> estimates;  // one per direction, with its own seed
+  UpdatePlan update;            // what was applied (empty terms if rejected)
+  bool exact_restore = true;
+  std::uint64_t journal_entries = 0;  // elements kept exactly by the journal
+  std::string message;          // why a step was rejected
+};
+
+using LossFunction = std::function<float()>;
+
+// The seed of direction i of a step: the step seed itself for i = 0, so that
+// ZO-SGD is n-SPSA with n = 1.
+MEZO_API std::uint64_t direction_seed(std::uint64_t step_seed, int direction);
+
+// One MeZO step. For each of optimizer.directions_per_step() directions:
+// θ += εz; ℓ+ = loss(); θ −= εz twice (restoring in between); ℓ− = loss();
+// then the last restore and the update are one fused pass.
+//
+// - A non-finite loss stops the step at once: θ is restored (bit-identical to
+//   before the step when exact_restore is on), the optimizer is not advanced,
+//   and the result has status nonfinite_loss and a message saying which loss.
+// - An exception thrown by `loss` restores θ the same way and is then
+//   rethrown unchanged; the optimizer is not advanced.
+// - Throws mezo::Error for an empty parameter set.
+MEZO_API StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
+                         std::uint64_t seed, const StepOptions& options = {});
+
+MEZO_END_NAMESPACE

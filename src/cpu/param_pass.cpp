@@ -1,0 +1,151 @@
+#include "cpu/param_pass.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "cpu/z_fill.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace cpu {
+namespace {
+
+// Elements per work item: 16 KiB of θ plus 16 KiB of z stay in L1/L2 while a
+// fused pass sweeps them several times.
+constexpr std::uint64_t kChunk = 4096;
+
+struct Chunk {
+  float* theta;
+  std::uint64_t global_first;  // global index of theta[0]
+  std::uint64_t count;
+  bool weight_decay;
+};
+
+std::vector<Chunk> split_into_chunks(const ParamSet& params) {
+  std::vector<Chunk> chunks;
+  chunks.reserve(params.num_elements() / kChunk + params.views().size());
+  for (const ParamView& view : params.views()) {
+    const bool decays = params.groups()[view.group].weight_decay;
+    for (std::uint64_t begin = 0; begin < view.size; begin += kChunk) {
+      chunks.push_back({view.f32() + begin, view.offset + begin, std::min(kChunk, view.size - begin),
+                        decays});
+    }
+  }
+  return chunks;
+}
+
+class ChunkWorker {
+ public:
+  ChunkWorker(const ParamPass& pass, ZDistribution distribution)
+      : pass_(pass), distribution_(distribution) {}
+
+  void run(const Chunk& chunk, std::vector<RestoreJournal::Entry>& recorded) {
+    float* theta = chunk.theta;
+    const std::size_t n = chunk.count;
+    cached_seed_valid_ = false;
+    if (pass_.restore && pass_.restore->coef != 0.0f) {
+      const float* z = z_for(pass_.restore->seed, chunk);
+      const float c = pass_.restore->coef;
+      for (std::size_t j = 0; j < n; ++j) theta[j] = theta[j] + c * z[j];
+    }
+    if (pass_.journal != nullptr) patch_from_journal(chunk);
+    if (pass_.decay != 0.0f && chunk.weight_decay) {
+      const float decay = pass_.decay;
+      for (std::size_t j = 0; j < n; ++j) theta[j] = theta[j] - decay * theta[j];
+    }
+    if (pass_.record != nullptr) {
+      record_lossy_and_apply(chunk, recorded);
+      return;
+    }
+    for (const ZTerm& term : pass_.terms) {
+      if (term.coef == 0.0f) continue;  // moves nothing; skip generating z
+      const float* z = z_for(term.seed, chunk);
+      const float c = term.coef;
+      for (std::size_t j = 0; j < n; ++j) theta[j] = theta[j] + c * z[j];
+    }
+  }
+
+ private:
+  const float* z_for(std::uint64_t seed, const Chunk& chunk) {
+    if (!cached_seed_valid_ || cached_seed_ != seed) {
+      if (distribution_ == ZDistribution::gaussian) {
+        fill_gaussian(seed, chunk.global_first, z_, chunk.count);
+      } else {
+        fill_rademacher(seed, chunk.global_first, z_, chunk.count);
+      }
+      cached_seed_ = seed;
+      cached_seed_valid_ = true;
+    }
+    return z_;
+  }
+
+  void patch_from_journal(const Chunk& chunk) {
+    const auto entries = pass_.journal->entries();
+    auto it = std::lower_bound(
+        entries.begin(), entries.end(), chunk.global_first,
+        [](const RestoreJournal::Entry& e, std::uint64_t index) { return e.index < index; });
+    for (; it != entries.end() && it->index < chunk.global_first + chunk.count; ++it) {
+      chunk.theta[it->index - chunk.global_first] = it->value;
+    }
+  }
+
+  // x += d with d = coef·z, remembering x wherever undoing ±d would not give
+  // x back exactly.
+  void record_lossy_and_apply(const Chunk& chunk, std::vector<RestoreJournal::Entry>& recorded) {
+    const ZTerm& term = pass_.terms.front();
+    const float* z = z_for(term.seed, chunk);
+    for (std::size_t j = 0; j < chunk.count; ++j) {
+      const float x = chunk.theta[j];
+      const float d = term.coef * z[j];
+      const float forward = x + d;
+      // A NaN x compares unequal to itself, so it is kept too.
+      const bool lossy = (forward - d) != x || ((x - d) + d) != x;
+      if (lossy) recorded.push_back({chunk.global_first + j, x});
+      chunk.theta[j] = forward;
+    }
+  }
+
+  const ParamPass& pass_;
+  ZDistribution distribution_;
+  alignas(64) float z_[kChunk];
+  std::uint64_t cached_seed_ = 0;
+  bool cached_seed_valid_ = false;
+};
+
+int resolve_threads(const ExecutionOptions& exec, std::size_t work_items) {
+  int threads = exec.num_threads > 0 ? exec.num_threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(threads, 1);
+  return static_cast<int>(std::min<std::size_t>(threads, std::max<std::size_t>(work_items, 1)));
+}
+
+}  // namespace
+
+void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistribution distribution,
+                      const ExecutionOptions& exec) {
+  const std::vector<Chunk> chunks = split_into_chunks(params);
+  const int threads = resolve_threads(exec, chunks.size());
+  // Each thread takes one contiguous range of chunks, so concatenating the
+  // threads' journal entries in thread order keeps them sorted by index.
+  std::vector<std::vector<RestoreJournal::Entry>> recorded(threads);
+#pragma omp parallel num_threads(threads)
+  {
+    const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+    const std::size_t team = static_cast<std::size_t>(omp_get_num_threads());
+    const std::size_t begin = chunks.size() * t / team;
+    const std::size_t end = chunks.size() * (t + 1) / team;
+    ChunkWorker worker(pass, distribution);
+    for (std::size_t c = begin; c < end; ++c) worker.run(chunks[c], recorded[t]);
+  }
+  if (pass.record != nullptr) {
+    auto& entries = pass.record->mutable_entries();
+    entries.clear();
+    for (const auto& part : recorded) entries.insert(entries.end(), part.begin(), part.end());
+  }
+}
+
+}  // namespace cpu
+MEZO_END_NAMESPACE

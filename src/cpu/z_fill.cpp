@@ -1,0 +1,71 @@
+#include "cpu/z_fill.hpp"
+
+#include <algorithm>
+
+#include "mezo/counter_rng.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace cpu {
+namespace {
+
+// 64 Philox blocks = 256 Gaussian values per batch: big enough to amortise the
+// loop overhead, small enough that the scratch arrays stay in L1.
+constexpr std::size_t kBlocksPerBatch = 64;
+constexpr std::size_t kValuesPerBatch = 4 * kBlocksPerBatch;
+
+// Writes z for the 4 * kBlocksPerBatch elements starting at 4 * first_block.
+void gaussian_batch(std::uint64_t seed, std::uint64_t first_block, float* out) {
+  // Box-Muller pair m = 2k uses words (w0, w1) of block k, pair 2k + 1 uses
+  // (w2, w3); pair m yields elements 2m and 2m + 1.
+  alignas(64) std::uint32_t radius_words[2 * kBlocksPerBatch];
+  alignas(64) std::uint32_t angle_words[2 * kBlocksPerBatch];
+  for (std::size_t k = 0; k < kBlocksPerBatch; ++k) {
+    const rng::Philox4x32 w = rng::philox_block(seed, first_block + k);
+    radius_words[2 * k] = w.v[0];
+    angle_words[2 * k] = w.v[1];
+    radius_words[2 * k + 1] = w.v[2];
+    angle_words[2 * k + 1] = w.v[3];
+  }
+  alignas(64) float cosines[2 * kBlocksPerBatch];
+  alignas(64) float sines[2 * kBlocksPerBatch];
+  for (std::size_t m = 0; m < 2 * kBlocksPerBatch; ++m) {
+    rng::box_muller(radius_words[m], angle_words[m], cosines[m], sines[m]);
+  }
+  for (std::size_t m = 0; m < 2 * kBlocksPerBatch; ++m) {
+    out[2 * m] = cosines[m];
+    out[2 * m + 1] = sines[m];
+  }
+}
+
+}  // namespace
+
+void fill_gaussian(std::uint64_t seed, std::uint64_t first, float* out, std::size_t count) {
+  alignas(64) float batch[kValuesPerBatch];
+  std::uint64_t index = first;
+  const std::uint64_t end = first + count;
+  while (index < end) {
+    const std::uint64_t batch_start = index - index % 4;  // the batch begins on a block
+    gaussian_batch(seed, batch_start / 4, batch);
+    const std::uint64_t batch_end = std::min<std::uint64_t>(batch_start + kValuesPerBatch, end);
+    std::copy(batch + (index - batch_start), batch + (batch_end - batch_start),
+              out + (index - first));
+    index = batch_end;
+  }
+}
+
+void fill_rademacher(std::uint64_t seed, std::uint64_t first, float* out, std::size_t count) {
+  std::uint64_t index = first;
+  const std::uint64_t end = first + count;
+  while (index < end) {
+    const std::uint64_t block = index / 128;
+    const rng::Philox4x32 w = rng::philox_block(seed, block);
+    const std::uint64_t block_end = std::min<std::uint64_t>((block + 1) * 128, end);
+    for (; index < block_end; ++index) {
+      const std::uint32_t word = w.v[(index >> 5) & 3u];
+      out[index - first] = ((word >> (index & 31u)) & 1u) ? 1.0f : -1.0f;
+    }
+  }
+}
+
+}  // namespace cpu
+MEZO_END_NAMESPACE

@@ -1,0 +1,97 @@
+#include "mezo/step.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "direction_passes.hpp"
+#include "mezo/counter_rng.hpp"
+#include "mezo/error.hpp"
+#include "mezo/log.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+std::uint64_t direction_seed(std::uint64_t step_seed, int direction) {
+  if (direction == 0) return step_seed;
+  return rng::mix64(step_seed ^ rng::mix64(static_cast<std::uint64_t>(direction)));
+}
+
+namespace {
+
+template <typename Undo>
+float evaluate(const LossFunction& loss, Undo&& undo) {
+  try {
+    return loss();
+  } catch (...) {
+    undo();
+    throw;
+  }
+}
+
+StepResult rejected(StepResult result, int direction, const char* which, float value) {
+  result.status = StepStatus::nonfinite_loss;
+  result.message = fmt::format(
+      "{} of direction {} (seed {}) is {}; weights restored {}, no update applied", which,
+      direction, result.estimates.empty() ? result.seed : result.estimates.back().seed, value,
+      result.exact_restore ? "bit-exactly" : "to within fp32 rounding");
+  log(LogLevel::warning, result.message);
+  return result;
+}
+
+}  // namespace
+
+StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
+                std::uint64_t seed, const StepOptions& options) {
+  if (params.empty()) {
+    throw Error(ErrorCode::invalid_argument, "mezo::step: the parameter set has no elements");
+  }
+  if (!loss) throw Error(ErrorCode::invalid_argument, "mezo::step: empty loss function");
+  const float eps = optimizer.eps();
+  const int directions = optimizer.directions_per_step();
+
+  StepResult result;
+  result.seed = seed;
+  result.exact_restore = options.exact_restore;
+  RestoreJournal journal;
+  RestoreJournal* journal_or_null = options.exact_restore ? &journal : nullptr;
+
+  for (int d = 0; d < directions; ++d) {
+    const std::uint64_t s = direction_seed(seed, d);
+    detail::DirectionPasses passes(params, optimizer.perturbation(), s, eps, journal_or_null);
+
+    passes.to_plus();
+    result.journal_entries = std::max<std::uint64_t>(result.journal_entries, journal.size());
+    const float loss_plus = evaluate(loss, [&] { passes.restore_from_plus(); });
+    if (!std::isfinite(loss_plus)) {
+      passes.restore_from_plus();
+      result.estimates.push_back({s, loss_plus, 0.0f, 0.0f});
+      return rejected(std::move(result), d, "loss_plus", loss_plus);
+    }
+
+    passes.plus_to_minus();
+    const float loss_minus = evaluate(loss, [&] { passes.restore_from_minus(); });
+    if (!std::isfinite(loss_minus)) {
+      passes.restore_from_minus();
+      result.estimates.push_back({s, loss_plus, loss_minus, 0.0f});
+      return rejected(std::move(result), d, "loss_minus", loss_minus);
+    }
+
+    result.estimates.push_back({s, loss_plus, loss_minus, (loss_plus - loss_minus) / (2.0f * eps)});
+    if (d + 1 < directions) {
+      passes.restore_from_minus();
+    } else {
+      result.update = optimizer.plan_update(result.estimates);
+      passes.restore_from_minus_and_update(result.update);
+    }
+  }
+
+  result.loss_plus = result.estimates.front().loss_plus;
+  result.loss_minus = result.estimates.front().loss_minus;
+  double grad_sum = 0.0;
+  for (const SeedEstimate& e : result.estimates) grad_sum += e.projected_grad;
+  result.projected_grad = static_cast<float>(grad_sum / directions);
+  return result;
+}
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,350 @@
+#include "mezo/trajectory.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "crc32.hpp"
+#include "direction_passes.hpp"
+#include "file_io.hpp"
+#include "mezo/error.hpp"
+#include "mezo/log.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'E', 'Z', 'O', 'T', 'R', 'J', '1'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kHeaderBytes = 40;
+constexpr std::size_t kRecordBytes = 56;
+
+// Little-endian encoding, independent of the host's byte order.
+class Encoder {
+ public:
+  explicit Encoder(unsigned char* out) : out_(out) {}
+  void u16(std::uint16_t v) { put(v, 2); }
+  void u32(std::uint32_t v) { put(v, 4); }
+  void u64(std::uint64_t v) { put(v, 8); }
+  void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+  void bytes(const void* p, std::size_t n) {
+    std::memcpy(out_ + pos_, p, n);
+    pos_ += n;
+  }
+  std::size_t pos() const { return pos_; }
+
+ private:
+  void put(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_[pos_++] = static_cast<unsigned char>(v >> (8 * i));
+  }
+  unsigned char* out_;
+  std::size_t pos_ = 0;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(const unsigned char* in) : in_(in) {}
+  std::uint16_t u16() { return static_cast<std::uint16_t>(get(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
+  std::uint64_t u64() { return get(8); }
+  float f32() { return std::bit_cast<float>(u32()); }
+  void skip(std::size_t n) { pos_ += n; }
+
+ private:
+  std::uint64_t get(int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(in_[pos_++]) << (8 * i);
+    return v;
+  }
+  const unsigned char* in_;
+  std::size_t pos_ = 0;
+};
+
+void encode_header(const TrajectoryHeader& h, unsigned char* out) {
+  Encoder e(out);
+  e.bytes(kMagic, sizeof kMagic);
+  e.u32(kVersion);
+  e.u32(kRecordBytes);
+  e.u32(h.exact_restore ? 1u : 0u);
+  e.u32(h.perturbation);
+  e.u64(h.run_seed);
+  e.u32(0);
+  e.u32(detail::crc32(out, e.pos()));
+}
+
+TrajectoryHeader decode_header(const std::string& bytes, const std::filesystem::path& path) {
+  const auto fail = [&](const std::string& why) {
+    throw Error(ErrorCode::invalid_format,
+                fmt::format("trajectory log '{}': bad header: {}", path.string(), why));
+  };
+  if (bytes.size() < kHeaderBytes) {
+    fail(fmt::format("file has {} bytes, a header needs {}", bytes.size(), kHeaderBytes));
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (std::memcmp(in, kMagic, sizeof kMagic) != 0) fail("not a libmezo trajectory (magic)");
+  Decoder d(in + sizeof kMagic);
+  const std::uint32_t version = d.u32();
+  const std::uint32_t record_bytes = d.u32();
+  const std::uint32_t flags = d.u32();
+  TrajectoryHeader h;
+  h.exact_restore = (flags & 1u) != 0;
+  h.perturbation = d.u32();
+  h.run_seed = d.u64();
+  d.skip(4);
+  const std::uint32_t stored_crc = d.u32();
+  if (stored_crc != detail::crc32(in, kHeaderBytes - 4)) fail("CRC mismatch");
+  if (version != kVersion) fail(fmt::format("format version {}, this libmezo reads {}", version, kVersion));
+  if (record_bytes != kRecordBytes) {
+    fail(fmt::format("record size {}, expected {}", record_bytes, kRecordBytes));
+  }
+  return h;
+}
+
+void encode_record(const TrajectoryRecord& r, unsigned char* out) {
+  Encoder e(out);
+  e.u64(static_cast<std::uint64_t>(r.step));
+  e.u64(r.seed);
+  e.f32(r.eps);
+  e.f32(r.lr);
+  e.f32(r.projected_grad);
+  e.f32(r.coef);
+  e.f32(r.decay);
+  e.f32(r.loss_plus);
+  e.f32(r.loss_minus);
+  e.u16(r.direction);
+  e.u16(r.directions);
+  e.u32(r.flags);
+  e.u32(detail::crc32(out, e.pos()));
+}
+
+// Returns false if the record's CRC does not match.
+bool decode_record(const unsigned char* in, TrajectoryRecord& r) {
+  Decoder d(in);
+  r.step = static_cast<std::int64_t>(d.u64());
+  r.seed = d.u64();
+  r.eps = d.f32();
+  r.lr = d.f32();
+  r.projected_grad = d.f32();
+  r.coef = d.f32();
+  r.decay = d.f32();
+  r.loss_plus = d.f32();
+  r.loss_minus = d.f32();
+  r.direction = d.u16();
+  r.directions = d.u16();
+  r.flags = d.u32();
+  return d.u32() == detail::crc32(in, kRecordBytes - 4);
+}
+
+// Parses a whole file; `valid_bytes` is where the last intact record ends.
+Trajectory parse(const std::string& bytes, const std::filesystem::path& path,
+                 std::size_t& valid_bytes) {
+  Trajectory t;
+  t.header = decode_header(bytes, path);
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t offset = kHeaderBytes;
+  while (offset + kRecordBytes <= bytes.size()) {
+    TrajectoryRecord r;
+    if (!decode_record(in + offset, r)) {
+      if (offset + 2 * kRecordBytes <= bytes.size()) {
+        throw Error(ErrorCode::invalid_format,
+                    fmt::format("trajectory log '{}': record {} at byte {} fails its CRC and is "
+                                "followed by more data: the log is corrupt, not just cut short",
+                                path.string(), t.records.size(), offset));
+      }
+      t.damaged_tail = fmt::format("record {} at byte {} fails its CRC", t.records.size(), offset);
+      break;
+    }
+    t.records.push_back(r);
+    offset += kRecordBytes;
+  }
+  if (!t.damaged_tail && offset < bytes.size()) {
+    t.damaged_tail = fmt::format("{} trailing bytes at byte {} are a partial record",
+                                 bytes.size() - offset, offset);
+  }
+  valid_bytes = offset;
+  return t;
+}
+
+}  // namespace
+
+std::uint32_t perturbation_id(const Perturbation& perturbation) {
+  if (perturbation.name() == "gaussian") return 1;
+  if (perturbation.name() == "rademacher") return 2;
+  return 0;
+}
+
+std::vector<TrajectoryRecord> records_for_step(std::int64_t step, float eps,
+                                               const StepResult& result) {
+  std::vector<TrajectoryRecord> records;
+  const bool rejected = result.status != StepStatus::ok;
+  const bool at_minus = rejected && !result.estimates.empty() &&
+                        std::isfinite(result.estimates.back().loss_plus);
+  for (std::size_t i = 0; i < result.estimates.size(); ++i) {
+    const SeedEstimate& e = result.estimates[i];
+    TrajectoryRecord r;
+    r.step = step;
+    r.seed = e.seed;
+    r.eps = eps;
+    r.lr = result.update.lr;
+    r.projected_grad = e.projected_grad;
+    r.coef = i < result.update.terms.size() ? result.update.terms[i].coef : 0.0f;
+    r.decay = result.update.decay;
+    r.loss_plus = e.loss_plus;
+    r.loss_minus = e.loss_minus;
+    r.direction = static_cast<std::uint16_t>(i);
+    r.directions = static_cast<std::uint16_t>(result.estimates.size());
+    r.flags = (rejected ? TrajectoryRecord::rejected : 0u) |
+              (at_minus ? TrajectoryRecord::rejected_at_minus : 0u);
+    records.push_back(r);
+  }
+  return records;
+}
+
+TrajectoryWriter::TrajectoryWriter(std::filesystem::path path, int fd, TrajectoryHeader header,
+                                   std::uint64_t records)
+    : path_(std::move(path)), fd_(fd), header_(header), records_(records) {}
+
+TrajectoryWriter TrajectoryWriter::create(const std::filesystem::path& path,
+                                          const TrajectoryHeader& header) {
+  unsigned char bytes[kHeaderBytes];
+  encode_header(header, bytes);
+  detail::write_file_atomically(path, bytes, sizeof bytes);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) detail::throw_io_error("open for appending", path);
+  return TrajectoryWriter(path, fd, header, 0);
+}
+
+TrajectoryWriter TrajectoryWriter::open_append(const std::filesystem::path& path) {
+  std::size_t valid_bytes = 0;
+  const Trajectory t = parse(detail::read_file(path), path, valid_bytes);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) detail::throw_io_error("open for appending", path);
+  if (t.damaged_tail) {
+    if (::ftruncate(fd, static_cast<off_t>(valid_bytes)) != 0) {
+      ::close(fd);
+      detail::throw_io_error("cut the damaged tail of", path);
+    }
+    log(LogLevel::warning, fmt::format("trajectory log '{}': {}; dropped it and resuming after "
+                                       "record {}",
+                                       path.string(), *t.damaged_tail, t.records.size()));
+  }
+  return TrajectoryWriter(path, fd, t.header, t.records.size());
+}
+
+TrajectoryWriter::TrajectoryWriter(TrajectoryWriter&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), header_(other.header_),
+      records_(other.records_) {}
+
+TrajectoryWriter& TrajectoryWriter::operator=(TrajectoryWriter&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    header_ = other.header_;
+    records_ = other.records_;
+  }
+  return *this;
+}
+
+TrajectoryWriter::~TrajectoryWriter() {
+  if (fd_ >= 0) {
+    ::fsync(fd_);
+    ::close(fd_);
+  }
+}
+
+void TrajectoryWriter::append(const std::vector<TrajectoryRecord>& records) {
+  if (fd_ < 0) throw Error(ErrorCode::invalid_argument, "TrajectoryWriter: writer was moved from");
+  std::vector<unsigned char> bytes(records.size() * kRecordBytes);
+  for (std::size_t i = 0; i < records.size(); ++i) encode_record(records[i], &bytes[i * kRecordBytes]);
+  detail::write_all(fd_, bytes.data(), bytes.size(), path_);
+  records_ += records.size();
+}
+
+void TrajectoryWriter::sync() {
+  if (fd_ >= 0) detail::fsync_or_throw(fd_, path_);
+}
+
+Trajectory read_trajectory(const std::filesystem::path& path) {
+  std::size_t valid_bytes = 0;
+  Trajectory t = parse(detail::read_file(path), path, valid_bytes);
+  if (t.damaged_tail) {
+    log(LogLevel::warning,
+        fmt::format("trajectory log '{}': {}; ignored", path.string(), *t.damaged_tail));
+  }
+  return t;
+}
+
+namespace {
+
+// One step of a run that did not restore exactly: repeat all its passes, since
+// their rounding is part of the trained weights.
+void replay_step_with_rounding(const ParamSet& params, const Perturbation& perturbation,
+                               std::span<const TrajectoryRecord> step) {
+  const TrajectoryRecord& last = step.back();
+  const bool rejected = (last.flags & TrajectoryRecord::rejected) != 0;
+  std::vector<ZTerm> terms;
+  for (const TrajectoryRecord& r : step) terms.push_back({r.seed, r.coef});
+  for (std::size_t i = 0; i < step.size(); ++i) {
+    detail::DirectionPasses passes(params, perturbation, step[i].seed, step[i].eps, nullptr);
+    const bool is_last = i + 1 == step.size();
+    passes.to_plus();
+    if (is_last && rejected && !(last.flags & TrajectoryRecord::rejected_at_minus)) {
+      passes.restore_from_plus();
+      return;
+    }
+    passes.plus_to_minus();
+    if (is_last && rejected) {
+      passes.restore_from_minus();
+      return;
+    }
+    if (!is_last) {
+      passes.restore_from_minus();
+    } else {
+      passes.restore_from_minus_and_update(UpdatePlan{last.lr, last.decay, terms});
+    }
+  }
+}
+
+}  // namespace
+
+void replay(const ParamSet& params, const Perturbation& perturbation, const Trajectory& trajectory) {
+  const std::uint32_t id = perturbation_id(perturbation);
+  if (trajectory.header.perturbation != 0 && id != trajectory.header.perturbation) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("replay: the log was written with perturbation id {}, but '{}' was "
+                            "given",
+                            trajectory.header.perturbation, perturbation.name()));
+  }
+  const auto& records = trajectory.records;
+  std::size_t i = 0;
+  while (i < records.size()) {
+    const std::size_t count = records[i].directions;
+    const bool rejected = (records[i].flags & TrajectoryRecord::rejected) != 0;
+    // A rejected step stops at the failing direction, so it may have fewer.
+    std::size_t end = i;
+    while (end < records.size() && records[end].step == records[i].step) ++end;
+    if (count == 0 || end - i > count || (!rejected && end - i != count)) {
+      throw Error(ErrorCode::invalid_format,
+                  fmt::format("replay: step {} has {} records but says it probed {} directions",
+                              records[i].step, end - i, count));
+    }
+    const std::span<const TrajectoryRecord> step(records.data() + i, end - i);
+    if (!trajectory.header.exact_restore) {
+      replay_step_with_rounding(params, perturbation, step);
+    } else if (!rejected) {
+      std::vector<ZTerm> terms;
+      for (const TrajectoryRecord& r : step) terms.push_back({r.seed, r.coef});
+      ParamPass update;
+      update.decay = step.back().decay;
+      update.terms = terms;
+      perturbation.apply(params, update);
+    }
+    i = end;
+  }
+}
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include <mezo/mezo.hpp>
+TEST(Philox, Kat) {}

@@ -115,11 +115,15 @@ class ChunkWorker {
   bool cached_seed_valid_ = false;
 };
 
-int resolve_threads(const ExecutionOptions& exec, std::size_t work_items) {
-  int threads = exec.num_threads > 0 ? exec.num_threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(threads, 1);
-  return static_cast<int>(std::min<std::size_t>(threads, std::max<std::size_t>(work_items, 1)));
+// Below this many elements per thread, starting an OpenMP team costs more than
+// the pass itself (tiny models call a pass thousands of times per second).
+constexpr std::uint64_t kMinElementsPerThread = 1 << 16;
+
+int resolve_threads(const ExecutionOptions& exec, std::uint64_t elements) {
+  std::uint64_t threads = exec.num_threads > 0 ? static_cast<std::uint64_t>(exec.num_threads)
+                                               : std::thread::hardware_concurrency();
+  threads = std::min(threads, elements / kMinElementsPerThread);
+  return static_cast<int>(std::max<std::uint64_t>(threads, 1));
 }
 
 }  // namespace
@@ -127,10 +131,15 @@ int resolve_threads(const ExecutionOptions& exec, std::size_t work_items) {
 void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistribution distribution,
                       const ExecutionOptions& exec) {
   const std::vector<Chunk> chunks = split_into_chunks(params);
-  const int threads = resolve_threads(exec, chunks.size());
+  const int threads = resolve_threads(exec, params.num_elements());
   // Each thread takes one contiguous range of chunks, so concatenating the
   // threads' journal entries in thread order keeps them sorted by index.
   std::vector<std::vector<RestoreJournal::Entry>> recorded(threads);
+  if (threads == 1) {
+    // Small sets: skip the OpenMP team start-up, which dominates tiny passes.
+    ChunkWorker worker(pass, distribution);
+    for (const Chunk& chunk : chunks) worker.run(chunk, recorded[0]);
+  } else {
 #pragma omp parallel num_threads(threads)
   {
     const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
@@ -139,6 +148,7 @@ void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistributi
     const std::size_t end = chunks.size() * (t + 1) / team;
     ChunkWorker worker(pass, distribution);
     for (std::size_t c = begin; c < end; ++c) worker.run(chunks[c], recorded[t]);
+  }
   }
   if (pass.record != nullptr) {
     auto& entries = pass.record->mutable_entries();

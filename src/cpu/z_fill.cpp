@@ -26,14 +26,22 @@ void gaussian_batch(std::uint64_t seed, std::uint64_t first_block, float* out) {
     radius_words[2 * k + 1] = w.v[2];
     angle_words[2 * k + 1] = w.v[3];
   }
+  // rng::box_muller, split into three loops with the same operations in the
+  // same order (so the same bits). The sqrt has a loop of its own: under
+  // -fmath-errno (GCC's default) each sqrtf keeps a branch to the libm call for
+  // a negative argument, and that control flow stopped GCC vectorising the
+  // whole Box-Muller loop; now only the sqrt loop stays scalar.
+  alignas(64) float radii[2 * kBlocksPerBatch];
   alignas(64) float cosines[2 * kBlocksPerBatch];
   alignas(64) float sines[2 * kBlocksPerBatch];
   for (std::size_t m = 0; m < 2 * kBlocksPerBatch; ++m) {
-    rng::box_muller(radius_words[m], angle_words[m], cosines[m], sines[m]);
+    radii[m] = rng::mul_rn(-2.0f, rng::log_unit(rng::uniform_open0(radius_words[m])));
+    rng::sincos_2pi(rng::uniform_open1(angle_words[m]), sines[m], cosines[m]);
   }
+  for (std::size_t m = 0; m < 2 * kBlocksPerBatch; ++m) radii[m] = rng::sqrt_rn(radii[m]);
   for (std::size_t m = 0; m < 2 * kBlocksPerBatch; ++m) {
-    out[2 * m] = cosines[m];
-    out[2 * m + 1] = sines[m];
+    out[2 * m] = rng::mul_rn(radii[m], cosines[m]);
+    out[2 * m + 1] = rng::mul_rn(radii[m], sines[m]);
   }
 }
 

@@ -1,0 +1,24 @@
+// A tiny program built outside libmezo's own build, proving the package works:
+// it includes the umbrella header, links mezo::mezo and trains a quadratic.
+#include <mezo/mezo.hpp>
+
+#include <cstdio>
+#include <vector>
+
+int main() {
+  std::vector<float> theta = {1.0f, -2.0f, 0.5f};
+  mezo::ParamSet params;
+  params.add("theta", theta.data(), theta.size());
+  const auto loss = [&] {
+    float s = 0;
+    for (float v : theta) s += v * v;
+    return s;
+  };
+  mezo::ZoSgd optimizer({.lr = 0.05f, .eps = 1e-3f});
+  const mezo::SeedSchedule seeds(1);
+  const float before = loss();
+  for (int t = 0; t < 500; ++t) mezo::step(params, optimizer, loss, seeds.seed_for_step(t));
+  const float after = loss();
+  std::printf("libmezo %s: loss %.4f -> %.6f\n", MEZO_VERSION_STRING, before, after);
+  return after < 0.01f * before ? 0 : 1;
+}

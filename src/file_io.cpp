@@ -59,7 +59,7 @@ void write_file_atomically(const std::filesystem::path& path, const void* bytes,
   std::filesystem::path temp = path;
   temp += fmt::format(".tmp.{}", ::getpid());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_io_error("create", temp);
+  if (fd < 0) throw_io_error("create a temporary file beside", path);
   try {
     write_all(fd, bytes, size, temp);
     fsync_or_throw(fd, temp);

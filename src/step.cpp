@@ -29,6 +29,14 @@ float evaluate(const LossFunction& loss, Undo&& undo) {
   }
 }
 
+bool finite_plan(const UpdatePlan& plan) {
+  if (!std::isfinite(plan.decay)) return false;
+  for (const ZTerm& t : plan.terms) {
+    if (!std::isfinite(t.coef)) return false;
+  }
+  return true;
+}
+
 StepResult rejected(StepResult result, int direction, const char* which, float value) {
   result.status = StepStatus::nonfinite_loss;
   result.message = fmt::format(
@@ -52,6 +60,7 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
 
   StepResult result;
   result.seed = seed;
+  result.eps = eps;
   result.exact_restore = options.exact_restore;
   RestoreJournal journal;
   RestoreJournal* journal_or_null = options.exact_restore ? &journal : nullptr;
@@ -81,7 +90,21 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
     if (d + 1 < directions) {
       passes.restore_from_minus();
     } else {
-      result.update = optimizer.plan_update(result.estimates);
+      const std::int64_t step_before = optimizer.step_count();
+      UpdatePlan plan = optimizer.plan_update(result.estimates);
+      if (!finite_plan(plan)) {
+        optimizer.set_step_count(step_before);
+        passes.restore_from_minus();
+        result.status = StepStatus::nonfinite_update;
+        result.message = fmt::format(
+            "update of step seed {} is not finite (lr {}, projected_grad {}); weights restored {}, "
+            "no update applied",
+            seed, plan.lr, result.estimates.back().projected_grad,
+            options.exact_restore ? "bit-exactly" : "to within fp32 rounding");
+        log(LogLevel::warning, result.message);
+        return result;
+      }
+      result.update = std::move(plan);
       passes.restore_from_minus_and_update(result.update);
     }
   }

@@ -176,8 +176,12 @@ std::uint32_t perturbation_id(const Perturbation& perturbation) {
   return 0;
 }
 
-std::vector<TrajectoryRecord> records_for_step(std::int64_t step, float eps,
-                                               const StepResult& result) {
+TrajectoryHeader make_trajectory_header(const Optimizer& optimizer, const StepOptions& options,
+                                        std::uint64_t run_seed) {
+  return {options.exact_restore, perturbation_id(optimizer.perturbation()), run_seed};
+}
+
+std::vector<TrajectoryRecord> records_for_step(std::int64_t step, const StepResult& result) {
   std::vector<TrajectoryRecord> records;
   const bool rejected = result.status != StepStatus::ok;
   const bool at_minus = rejected && !result.estimates.empty() &&
@@ -187,7 +191,7 @@ std::vector<TrajectoryRecord> records_for_step(std::int64_t step, float eps,
     TrajectoryRecord r;
     r.step = step;
     r.seed = e.seed;
-    r.eps = eps;
+    r.eps = result.eps;
     r.lr = result.update.lr;
     r.projected_grad = e.projected_grad;
     r.coef = i < result.update.terms.size() ? result.update.terms[i].coef : 0.0f;
@@ -262,6 +266,16 @@ void TrajectoryWriter::append(const std::vector<TrajectoryRecord>& records) {
   for (std::size_t i = 0; i < records.size(); ++i) encode_record(records[i], &bytes[i * kRecordBytes]);
   detail::write_all(fd_, bytes.data(), bytes.size(), path_);
   records_ += records.size();
+}
+
+void TrajectoryWriter::append(std::int64_t step, const StepResult& result) {
+  if (result.exact_restore != header_.exact_restore) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("trajectory log '{}': step {} ran with exact_restore={} but the log "
+                            "was created for exact_restore={}; replay would not reproduce it",
+                            path_.string(), step, result.exact_restore, header_.exact_restore));
+  }
+  append(records_for_step(step, result));
 }
 
 void TrajectoryWriter::sync() {

@@ -311,3 +311,19 @@ TEST(Optimizer, RejectsBadOptionsAndEmptySets) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Step, NonFiniteUpdateIsRejectedAndRestores) {
+  std::vector<float> w = {1.0f, -2.0f};
+  const auto before = w;
+  mezo::ParamSet params;
+  params.add("w", w.data(), w.size());
+  mezo::ZoSgd opt({.lr = 3e38f, .eps = 1e-3f});
+  const auto r = mezo::step(params, opt, [&] { return 1e3f * (w[0] + w[1]); }, 4);
+  EXPECT_EQ(r.status, mezo::StepStatus::nonfinite_update);
+  EXPECT_TRUE(same_bytes(w, before));
+  EXPECT_EQ(opt.step_count(), 0);
+}
+
+}  // namespace

@@ -67,13 +67,14 @@ Model train(const fs::path& log_path, RunOptions o) {
   Model m;
   mezo::NSpsa opt({.lr = 5e-3f, .eps = 1e-3f, .weight_decay = 0.05f}, o.directions);
   const mezo::SeedSchedule seeds(99);
+  const mezo::StepOptions step_options{.exact_restore = o.exact_restore};
   auto writer = mezo::TrajectoryWriter::create(
-      log_path, {o.exact_restore, mezo::perturbation_id(opt.perturbation()), seeds.run_seed()});
+      log_path, mezo::make_trajectory_header(opt, step_options, seeds.run_seed()));
   for (int t = 0; t < o.steps; ++t) {
     int calls = 0;
     const auto loss = [&] { return (t % 13 == 12 && ++calls == 2) ? NAN : m.loss(); };
-    const auto r = mezo::step(m.params, opt, loss, seeds.seed_for_step(t), {.exact_restore = o.exact_restore});
-    writer.append(mezo::records_for_step(t, opt.eps(), r));
+    const auto r = mezo::step(m.params, opt, loss, seeds.seed_for_step(t), step_options);
+    writer.append(t, r);
   }
   writer.sync();
   return m;
@@ -218,6 +219,29 @@ TEST(Trajectory, CreateReplacesAtomicallyAndLeavesNoTempFiles) {
   int files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "")) ++files;
   EXPECT_EQ(files, 1);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Trajectory, WriterRefusesAStepOfAnotherRestoreMode) {
+  TempDir dir;
+  Model m;
+  mezo::ZoSgd opt({.lr = 1e-3f});
+  auto writer = mezo::TrajectoryWriter::create(dir / "m.mezotrj", mezo::make_trajectory_header(opt, {}, 1));
+  const auto r = mezo::step(m.params, opt, [&] { return m.loss(); }, 1, {.exact_restore = false});
+  EXPECT_THROW(writer.append(0, r), mezo::Error);
+}
+
+TEST(Trajectory, CreateErrorNamesTheRequestedPath) {
+  try {
+    mezo::TrajectoryWriter::create("/nonexistent-dir/run.mezotrj", {});
+    FAIL();
+  } catch (const mezo::Error& e) {
+    EXPECT_EQ(e.code(), mezo::ErrorCode::io);
+    EXPECT_NE(std::string(e.what()).find("'/nonexistent-dir/run.mezotrj'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

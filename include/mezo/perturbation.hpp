@@ -28,14 +28,22 @@ struct ZTerm {
 // fl(fl(θ + d) − d) differs from θ when |θ + d| lands in a larger binade than θ
 // (tiny weights, weights just below a power of two) or on a rounding tie; no
 // in-place scheme can undo that without keeping something. The journal keeps
-// only those elements — a few percent of the set for typical weights and ε
-// (StepResult reports how many) — so restoring is bit-exact: a step whose loss
-// is NaN leaves θ bit-identical, and a trajectory replays bit for bit.
+// only those elements, 12 bytes each, so restoring is bit-exact and a step
+// whose loss is NaN leaves θ bit-identical. How many that is depends on |θ|
+// against ε|z|: measured 11% of the elements for θ ~ N(0, 0.02²) at ε = 1e-3
+// (about a third of the weights' own memory), 6% at θ ~ N(0, 0.05²).
+// StepResult::journal_entries reports it per step; StepOptions::exact_restore
+// = false trades the guarantee for zero extra memory.
 class MEZO_API RestoreJournal {
  public:
+  // 12 bytes, 4-byte aligned: the index is split so no padding is added.
   struct Entry {
-    std::uint64_t index;  // global element index
-    float value;          // θ before the step
+    std::uint32_t index_low, index_high;  // global element index
+    float value;                          // θ before the step
+    std::uint64_t index() const { return (std::uint64_t{index_high} << 32) | index_low; }
+    static Entry make(std::uint64_t index, float value) {
+      return {static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), value};
+    }
   };
   void clear() { entries_.clear(); }
   std::size_t size() const { return entries_.size(); }

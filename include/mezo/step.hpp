@@ -14,7 +14,8 @@ MEZO_BEGIN_NAMESPACE
 
 enum class StepStatus {
   ok,              // losses finite, update applied
-  nonfinite_loss,  // a loss was NaN or ±inf: no update, θ restored
+  nonfinite_loss,    // a loss was NaN or ±inf: no update, θ restored
+  nonfinite_update,  // the losses were finite but the update was not: no update, θ restored
 };
 
 struct StepOptions {
@@ -29,6 +30,7 @@ struct StepResult {
   float loss_minus = 0.0f;
   float projected_grad = 0.0f;  // mean over the directions
   std::uint64_t seed = 0;       // the step's seed as passed in
+  float eps = 0.0f;             // the perturbation scale used
   std::vector<SeedEstimate> estimates;  // one per direction, with its own seed
   UpdatePlan update;            // what was applied (empty terms if rejected)
   bool exact_restore = true;
@@ -49,6 +51,10 @@ MEZO_API std::uint64_t direction_seed(std::uint64_t step_seed, int direction);
 // - A non-finite loss stops the step at once: θ is restored (bit-identical to
 //   before the step when exact_restore is on), the optimizer is not advanced,
 //   and the result has status nonfinite_loss and a message saying which loss.
+// - Finite losses whose update coefficients are not finite (an absurd lr)
+//   are rejected the same way, with status nonfinite_update. An update that
+//   is finite but pushes θ to ±inf is not detected here; the next step's loss
+//   will be non-finite and rejected.
 // - An exception thrown by `loss` restores θ the same way and is then
 //   rethrown unchanged; the optimizer is not advanced.
 // - Throws mezo::Error for an empty parameter set.

@@ -64,9 +64,15 @@ struct TrajectoryRecord {
 // The header value for a perturbation, from its name().
 MEZO_API std::uint32_t perturbation_id(const Perturbation& perturbation);
 
-// The records describing one step's result (one per direction).
-MEZO_API std::vector<TrajectoryRecord> records_for_step(std::int64_t step, float eps,
-                                                        const StepResult& result);
+// The header for a run of `optimizer` stepped with `options`.
+MEZO_API TrajectoryHeader make_trajectory_header(const Optimizer& optimizer,
+                                                 const StepOptions& options,
+                                                 std::uint64_t run_seed);
+
+// The records describing one step's result (one per direction). `step` is the
+// caller's step index (the one its SeedSchedule was asked for); it counts
+// rejected steps too, unlike Optimizer::step_count().
+MEZO_API std::vector<TrajectoryRecord> records_for_step(std::int64_t step, const StepResult& result);
 
 class MEZO_API TrajectoryWriter {
  public:
@@ -88,6 +94,9 @@ class MEZO_API TrajectoryWriter {
 
   // Appends the records of one step in a single write.
   void append(const std::vector<TrajectoryRecord>& records);
+  // Appends records_for_step(step, result), after checking that the result's
+  // restore mode is the one the header declares (replay depends on it).
+  void append(std::int64_t step, const StepResult& result);
   // fsyncs what was appended so far (append alone leaves it to the OS).
   void sync();
 

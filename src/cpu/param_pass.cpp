@@ -86,9 +86,9 @@ class ChunkWorker {
     const auto entries = pass_.journal->entries();
     auto it = std::lower_bound(
         entries.begin(), entries.end(), chunk.global_first,
-        [](const RestoreJournal::Entry& e, std::uint64_t index) { return e.index < index; });
-    for (; it != entries.end() && it->index < chunk.global_first + chunk.count; ++it) {
-      chunk.theta[it->index - chunk.global_first] = it->value;
+        [](const RestoreJournal::Entry& e, std::uint64_t index) { return e.index() < index; });
+    for (; it != entries.end() && it->index() < chunk.global_first + chunk.count; ++it) {
+      chunk.theta[it->index() - chunk.global_first] = it->value;
     }
   }
 
@@ -103,7 +103,7 @@ class ChunkWorker {
       const float forward = x + d;
       // A NaN x compares unequal to itself, so it is kept too.
       const bool lossy = (forward - d) != x || ((x - d) + d) != x;
-      if (lossy) recorded.push_back({chunk.global_first + j, x});
+      if (lossy) recorded.push_back(RestoreJournal::Entry::make(chunk.global_first + j, x));
       chunk.theta[j] = forward;
     }
   }

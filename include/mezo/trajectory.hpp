@@ -3,7 +3,7 @@
 // weights bit for bit, so a checkpoint is this log plus a reference to the
 // initial weights.
 //
-// File format (all integers and floats little-endian; docs/trajectory-format.md):
+// File format (all integers and floats little-endian; this comment is its specification):
 //   header, 40 bytes:
 //     char[8]  magic "MEZOTRJ1"
 //     u32      format version (1)

@@ -72,6 +72,19 @@ TEST(GaussianZ, BulkEqualsScalarBitForBitAtAnyOffset) {
   }
 }
 
+TEST(GaussianZ, ShortRunsEqualScalarToo) {
+  const auto p = mezo::gaussian_perturbation();
+  for (std::size_t n = 1; n <= 40; ++n) {
+    for (std::uint64_t first : {0ull, 2ull, 253ull}) {
+      const auto z = generate(*p, 8, first, n);
+      for (std::size_t j = 0; j < n; ++j) {
+        const float scalar = mezo::rng::gaussian_z(8, first + j);
+        ASSERT_EQ(std::memcmp(&z[j], &scalar, 4), 0) << "n " << n << " index " << first + j;
+      }
+    }
+  }
+}
+
 TEST(RademacherZ, BulkEqualsScalarAndIsPlusMinusOne) {
   const auto p = mezo::rademacher_perturbation();
   const auto z = generate(*p, 7, 13, 5000);

@@ -16,6 +16,9 @@ namespace {
 // loop overhead, small enough that the scratch arrays stay in L1.
 constexpr std::size_t kBlocksPerBatch = 64;
 constexpr std::size_t kValuesPerBatch = 4 * kBlocksPerBatch;
+// Fewer values than this are cheaper one by one (Philox per element) than as
+// a full batch.
+constexpr std::size_t kScalarBelow = 16;
 
 // Writes z for the 4 * kBlocksPerBatch elements starting at 4 * first_block.
 void gaussian_batch(std::uint64_t seed, std::uint64_t first_block, float* out) {
@@ -65,8 +68,13 @@ void fill_gaussian(std::uint64_t seed, std::uint64_t first, float* out, std::siz
   const std::uint64_t end = first + count;
   while (index < end) {
     const std::uint64_t batch_start = index - index % 4;  // the batch begins on a block
-    gaussian_batch(seed, batch_start / 4, batch);
     const std::uint64_t batch_end = std::min<std::uint64_t>(batch_start + kValuesPerBatch, end);
+    if (batch_end - batch_start <= kScalarBelow) {
+      // A bias vector or a chunk's tail: a whole batch would be mostly waste.
+      for (; index < batch_end; ++index) out[index - first] = rng::gaussian_z(seed, index);
+      break;
+    }
+    gaussian_batch(seed, batch_start / 4, batch);
     std::copy(batch + (index - batch_start), batch + (batch_end - batch_start),
               out + (index - first));
     index = batch_end;

@@ -128,8 +128,8 @@ void BM_NaiveNormalDistribution(benchmark::State& state) {
 }
 
 // (a) libmezo: θ += 1e-3 · z(seed) over a ParamSet holding one vector.
-void perturb(benchmark::State& state, std::shared_ptr<const mezo::Perturbation> (*make)(
-                                          mezo::ExecutionOptions)) {
+void perturb(benchmark::State& state,
+             std::shared_ptr<const mezo::Perturbation> (*make)(mezo::ExecutionOptions)) {
   const std::int64_t n = state.range(0);
   const int threads = static_cast<int>(state.range(1));
   std::vector<float>& theta = buffer(n, 0);

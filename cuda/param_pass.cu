@@ -48,11 +48,13 @@ __global__ void param_pass_kernel(float* theta, std::uint64_t count, std::uint64
     const std::uint64_t index = global_offset + j;
     float x = theta[j];
     if (pass.has_restore) {
-      x = rng::add_rn(x, rng::mul_rn(pass.restore.coef, z_at(distribution, pass.restore.seed, index)));
+      x = rng::add_rn(x,
+                      rng::mul_rn(pass.restore.coef, z_at(distribution, pass.restore.seed, index)));
     }
     if (pass.decay != 0.0f) x = rng::sub_rn(x, rng::mul_rn(pass.decay, x));
     for (int t = 0; t < pass.num_terms; ++t) {
-      x = rng::add_rn(x, rng::mul_rn(pass.terms[t].coef, z_at(distribution, pass.terms[t].seed, index)));
+      x = rng::add_rn(
+          x, rng::mul_rn(pass.terms[t].coef, z_at(distribution, pass.terms[t].seed, index)));
     }
     theta[j] = x;
   }
@@ -97,7 +99,8 @@ void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistributi
 
       constexpr int kThreads = 256;
       const std::uint64_t blocks_needed = (view.size + kThreads - 1) / kThreads;
-      const unsigned blocks = static_cast<unsigned>(std::min<std::uint64_t>(blocks_needed, 65535u * 8));
+      const unsigned blocks =
+          static_cast<unsigned>(std::min<std::uint64_t>(blocks_needed, 65535u * 8));
       param_pass_kernel<<<blocks, kThreads>>>(view.f32(), view.size, view.offset, distribution,
                                               device_pass);
       check(cudaGetLastError(), "kernel launch");

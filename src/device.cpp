@@ -4,22 +4,26 @@ MEZO_BEGIN_NAMESPACE
 
 const char* to_string(Device device) noexcept {
   switch (device) {
-    case Device::cpu: return "cpu";
-    case Device::cuda: return "cuda";
+    case Device::cpu:
+      return "cpu";
+    case Device::cuda:
+      return "cuda";
   }
   return "unknown";
 }
 
 const char* to_string(DType dtype) noexcept {
   switch (dtype) {
-    case DType::f32: return "f32";
+    case DType::f32:
+      return "f32";
   }
   return "unknown";
 }
 
 std::size_t size_of(DType dtype) noexcept {
   switch (dtype) {
-    case DType::f32: return 4;
+    case DType::f32:
+      return 4;
   }
   return 0;
 }

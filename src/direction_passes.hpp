@@ -16,7 +16,10 @@ class DirectionPasses final {
  public:
   DirectionPasses(const ParamSet& params, const Perturbation& perturbation, std::uint64_t seed,
                   float eps, RestoreJournal* journal)
-      : params_(params), perturbation_(perturbation), plus_{seed, eps}, minus_{seed, -eps},
+      : params_(params),
+        perturbation_(perturbation),
+        plus_{seed, eps},
+        minus_{seed, -eps},
         journal_(journal) {}
 
   // θ → θ + εz, journaling the elements whose round trip is lossy.

@@ -4,11 +4,16 @@ MEZO_BEGIN_NAMESPACE
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::invalid_argument: return "invalid argument";
-    case ErrorCode::invalid_format: return "invalid format";
-    case ErrorCode::io: return "I/O error";
-    case ErrorCode::unsupported: return "unsupported";
-    case ErrorCode::internal: return "internal error";
+    case ErrorCode::invalid_argument:
+      return "invalid argument";
+    case ErrorCode::invalid_format:
+      return "invalid format";
+    case ErrorCode::io:
+      return "I/O error";
+    case ErrorCode::unsupported:
+      return "unsupported";
+    case ErrorCode::internal:
+      return "internal error";
   }
   return "unknown error";
 }

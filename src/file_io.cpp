@@ -13,8 +13,8 @@ MEZO_BEGIN_NAMESPACE
 namespace detail {
 
 void throw_io_error(const std::string& action, const std::filesystem::path& path) {
-  throw Error(ErrorCode::io, fmt::format("cannot {} '{}': {}", action, path.string(),
-                                         std::strerror(errno)));
+  throw Error(ErrorCode::io,
+              fmt::format("cannot {} '{}': {}", action, path.string(), std::strerror(errno)));
 }
 
 std::string read_file(const std::filesystem::path& path) {

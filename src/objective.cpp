@@ -18,9 +18,8 @@ void check_shapes(std::string_view objective, Logits logits, std::span<const std
                             objective, logits.rows, logits.cols));
   }
   if (static_cast<std::int64_t>(labels.size()) != logits.rows) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}: {} labels for {} rows of logits", objective, labels.size(),
-                            logits.rows));
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: {} labels for {} rows of logits",
+                                                         objective, labels.size(), logits.rows));
   }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= logits.cols) {

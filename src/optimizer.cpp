@@ -30,8 +30,9 @@ ZoSgd::ZoSgd(ZoSgdConfig config, std::shared_ptr<const Perturbation> perturbatio
           fmt::format("ZO-SGD: eps must be a positive finite number, got {}", config_.eps));
   require(std::isfinite(config_.lr) && config_.lr >= 0.0f,
           fmt::format("ZO-SGD: lr must be finite and >= 0, got {}", config_.lr));
-  require(std::isfinite(config_.weight_decay) && config_.weight_decay >= 0.0f,
-          fmt::format("ZO-SGD: weight_decay must be finite and >= 0, got {}", config_.weight_decay));
+  require(
+      std::isfinite(config_.weight_decay) && config_.weight_decay >= 0.0f,
+      fmt::format("ZO-SGD: weight_decay must be finite and >= 0, got {}", config_.weight_decay));
   if (config_.schedule.kind == LrSchedule::Kind::linear) {
     require(config_.schedule.total_steps > 0,
             fmt::format("ZO-SGD: a linear lr schedule needs total_steps > 0, got {}",

@@ -29,13 +29,14 @@ std::size_t ParamSet::add(std::string name, float* data, std::uint64_t size, std
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "ParamSet::add: empty parameter name");
   if (data == nullptr && size != 0) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("ParamSet::add: parameter '{}' has {} elements but a null pointer", name,
-                            size));
+                fmt::format("ParamSet::add: parameter '{}' has {} elements but a null pointer",
+                            name, size));
   }
   if (group >= groups_.size()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("ParamSet::add: parameter '{}' names group {}, but only {} groups exist",
-                            name, group, groups_.size()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("ParamSet::add: parameter '{}' names group {}, but only {} groups exist", name,
+                    group, groups_.size()));
   }
   if (find(name) != nullptr) {
     throw Error(ErrorCode::invalid_argument,
@@ -65,8 +66,8 @@ std::size_t ParamSet::add_group(std::string name, bool weight_decay) {
 }
 
 const ParamView* ParamSet::find(std::string_view name) const {
-  const auto it =
-      std::find_if(views_.begin(), views_.end(), [&](const ParamView& v) { return v.name == name; });
+  const auto it = std::find_if(views_.begin(), views_.end(),
+                               [&](const ParamView& v) { return v.name == name; });
   return it == views_.end() ? nullptr : &*it;
 }
 

@@ -7,7 +7,7 @@
 #include "mezo/error.hpp"
 
 #if defined(MEZO_WITH_CUDA)
-#  include "cuda_param_pass.hpp"
+#include "cuda_param_pass.hpp"
 #endif
 
 MEZO_BEGIN_NAMESPACE
@@ -30,8 +30,9 @@ void validate(const ParamPass& pass) {
 CounterPerturbation::CounterPerturbation(ZDistribution distribution, ExecutionOptions exec)
     : distribution_(distribution), exec_(exec) {
   if (exec.num_threads < 0) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("ExecutionOptions: num_threads must be >= 0, got {}", exec.num_threads));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("ExecutionOptions: num_threads must be >= 0, got {}", exec.num_threads));
   }
 }
 

@@ -96,7 +96,8 @@ TrajectoryHeader decode_header(const std::string& bytes, const std::filesystem::
   d.skip(4);
   const std::uint32_t stored_crc = d.u32();
   if (stored_crc != detail::crc32(in, kHeaderBytes - 4)) fail("CRC mismatch");
-  if (version != kVersion) fail(fmt::format("format version {}, this libmezo reads {}", version, kVersion));
+  if (version != kVersion)
+    fail(fmt::format("format version {}, this libmezo reads {}", version, kVersion));
   if (record_bytes != kRecordBytes) {
     fail(fmt::format("record size {}, expected {}", record_bytes, kRecordBytes));
   }
@@ -184,8 +185,8 @@ TrajectoryHeader make_trajectory_header(const Optimizer& optimizer, const StepOp
 std::vector<TrajectoryRecord> records_for_step(std::int64_t step, const StepResult& result) {
   std::vector<TrajectoryRecord> records;
   const bool rejected = result.status != StepStatus::ok;
-  const bool at_minus = rejected && !result.estimates.empty() &&
-                        std::isfinite(result.estimates.back().loss_plus);
+  const bool at_minus =
+      rejected && !result.estimates.empty() && std::isfinite(result.estimates.back().loss_plus);
   for (std::size_t i = 0; i < result.estimates.size(); ++i) {
     const SeedEstimate& e = result.estimates[i];
     TrajectoryRecord r;
@@ -239,7 +240,9 @@ TrajectoryWriter TrajectoryWriter::open_append(const std::filesystem::path& path
 }
 
 TrajectoryWriter::TrajectoryWriter(TrajectoryWriter&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), header_(other.header_),
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      header_(other.header_),
       records_(other.records_) {}
 
 TrajectoryWriter& TrajectoryWriter::operator=(TrajectoryWriter&& other) noexcept {
@@ -263,7 +266,8 @@ TrajectoryWriter::~TrajectoryWriter() {
 void TrajectoryWriter::append(const std::vector<TrajectoryRecord>& records) {
   if (fd_ < 0) throw Error(ErrorCode::invalid_argument, "TrajectoryWriter: writer was moved from");
   std::vector<unsigned char> bytes(records.size() * kRecordBytes);
-  for (std::size_t i = 0; i < records.size(); ++i) encode_record(records[i], &bytes[i * kRecordBytes]);
+  for (std::size_t i = 0; i < records.size(); ++i)
+    encode_record(records[i], &bytes[i * kRecordBytes]);
   detail::write_all(fd_, bytes.data(), bytes.size(), path_);
   records_ += records.size();
 }
@@ -325,7 +329,8 @@ void replay_step_with_rounding(const ParamSet& params, const Perturbation& pertu
 
 }  // namespace
 
-void replay(const ParamSet& params, const Perturbation& perturbation, const Trajectory& trajectory) {
+void replay(const ParamSet& params, const Perturbation& perturbation,
+            const Trajectory& trajectory) {
   const std::uint32_t id = perturbation_id(perturbation);
   if (trajectory.header.perturbation != 0 && id != trajectory.header.perturbation) {
     throw Error(ErrorCode::invalid_argument,

@@ -2,9 +2,9 @@
 // without one every case skips and says so.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
 
 #include <cstring>
+#include <mezo/mezo.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,14 +14,15 @@ namespace {
 std::string gpu_unavailable_reason() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) return std::string("no usable CUDA device: ") + cudaGetErrorString(status);
+  if (status != cudaSuccess)
+    return std::string("no usable CUDA device: ") + cudaGetErrorString(status);
   if (count == 0) return "no CUDA device on this machine";
   return "";
 }
 
-#define REQUIRE_GPU()                                              \
-  do {                                                             \
-    const std::string reason = gpu_unavailable_reason();           \
+#define REQUIRE_GPU()                                                     \
+  do {                                                                    \
+    const std::string reason = gpu_unavailable_reason();                  \
     if (!reason.empty()) GTEST_SKIP() << reason << "; CUDA test not run"; \
   } while (0)
 
@@ -65,7 +66,8 @@ TEST(CudaParamPass, MatchesTheCpuBitForBit) {
     gpu.add("b.bias", bias_gpu.get(), bias0.size(), mezo::Device::cuda);
     // 40 terms: more than one launch's worth, applied in order.
     std::vector<mezo::ZTerm> terms;
-    for (int i = 0; i < 40; ++i) terms.push_back({std::uint64_t(100 + i), 1e-4f * float(i % 7 - 3)});
+    for (int i = 0; i < 40; ++i)
+      terms.push_back({std::uint64_t(100 + i), 1e-4f * float(i % 7 - 3)});
     mezo::ParamPass pass;
     pass.restore = mezo::ZTerm{7, 1e-3f};
     pass.decay = 1e-3f;
@@ -73,7 +75,8 @@ TEST(CudaParamPass, MatchesTheCpuBitForBit) {
     const mezo::CounterPerturbation perturbation(distribution);
     perturbation.apply(cpu, pass);
     perturbation.apply(gpu, pass);
-    EXPECT_EQ(std::memcmp(weight_gpu.download().data(), weight_cpu.data(), weight_cpu.size() * 4), 0);
+    EXPECT_EQ(std::memcmp(weight_gpu.download().data(), weight_cpu.data(), weight_cpu.size() * 4),
+              0);
     EXPECT_EQ(std::memcmp(bias_gpu.download().data(), bias_cpu.data(), bias_cpu.size() * 4), 0);
   }
 }
@@ -103,7 +106,8 @@ TEST(CudaParamPass, ExactRestoreIsNotYetSupportedOnTheDevice) {
   gpu.add("w", w.get(), 10, mezo::Device::cuda);
   mezo::ZoSgd opt({});
   try {
-    mezo::step(gpu, opt, [] { return 1.0f; }, 1);
+    mezo::step(
+        gpu, opt, [] { return 1.0f; }, 1);
     FAIL() << "expected mezo::Error";
   } catch (const mezo::Error& e) {
     EXPECT_EQ(e.code(), mezo::ErrorCode::unsupported);

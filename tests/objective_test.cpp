@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
 
 #include <cmath>
+#include <mezo/mezo.hpp>
 #include <vector>
 
 namespace {
@@ -59,13 +59,15 @@ TEST(CallableObjective, CallsTheUserFunction) {
 
 TEST(LogSink, ReceivesLibraryWarnings) {
   std::vector<std::string> seen;
-  const auto previous = mezo::set_log_sink(
-      [&](mezo::LogLevel level, std::string_view m) { if (level == mezo::LogLevel::warning) seen.emplace_back(m); });
+  const auto previous = mezo::set_log_sink([&](mezo::LogLevel level, std::string_view m) {
+    if (level == mezo::LogLevel::warning) seen.emplace_back(m);
+  });
   std::vector<float> w = {1.0f};
   mezo::ParamSet params;
   params.add("w", w.data(), 1);
   mezo::ZoSgd opt({});
-  mezo::step(params, opt, [] { return NAN; }, 1);
+  mezo::step(
+      params, opt, [] { return NAN; }, 1);
   mezo::set_log_sink(previous);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_NE(seen[0].find("loss_plus"), std::string::npos);

@@ -1,10 +1,10 @@
 // Parameter passes: the ±ε round trip, the restore journal, and the fused
 // restore+update pass against the same operations run one at a time.
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <mezo/mezo.hpp>
 #include <random>
 #include <vector>
 
@@ -25,7 +25,8 @@ bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
 struct Model {
   std::vector<float> weight, bias;
   mezo::ParamSet params;
-  Model(std::size_t n, unsigned seed) : weight(random_weights(n, seed)), bias(random_weights(97, seed + 1)) {
+  Model(std::size_t n, unsigned seed)
+      : weight(random_weights(n, seed)), bias(random_weights(97, seed + 1)) {
     bias[0] = 0.0f;
     params.add("layer.weight", weight.data(), weight.size());
     params.add("layer.bias", bias.data(), bias.size());
@@ -49,7 +50,8 @@ TEST(RoundTrip, ReturnsThetaWithinFp32Rounding) {
   for (std::size_t i = 0; i < before.size(); ++i) {
     const float z = mezo::rng::gaussian_z(11, i);
     // Three roundings of values of magnitude up to |θ| + 2ε|z|.
-    const float bound = 3.0f * std::nextafter(std::abs(before[i]) + 2 * eps * std::abs(z), INFINITY) *
+    const float bound = 3.0f *
+                        std::nextafter(std::abs(before[i]) + 2 * eps * std::abs(z), INFINITY) *
                         std::numeric_limits<float>::epsilon();
     ASSERT_LE(std::abs(m.weight[i] - before[i]), bound) << "element " << i;
     changed += m.weight[i] != before[i];
@@ -155,7 +157,8 @@ TEST(Params, DefaultGroupsFollowTheOptRule) {
   EXPECT_TRUE(mezo::default_weight_decay_for("encoder.layer.0.attention.self.query.weight"));
   EXPECT_FALSE(mezo::default_weight_decay_for("encoder.layer.0.attention.self.query.bias"));
   EXPECT_FALSE(mezo::default_weight_decay_for("encoder.layer.0.output.LayerNorm.weight"));
-  EXPECT_FALSE(mezo::default_weight_decay_for("model.decoder.layers.0.self_attn_layer_norm.weight"));
+  EXPECT_FALSE(
+      mezo::default_weight_decay_for("model.decoder.layers.0.self_attn_layer_norm.weight"));
 }
 
 TEST(Params, EnumerationIsStableAndChecked) {
@@ -166,10 +169,10 @@ TEST(Params, EnumerationIsStableAndChecked) {
   EXPECT_EQ(set.views()[1].offset, 5u);
   EXPECT_EQ(set.num_elements(), 12u);
   EXPECT_EQ(set.find("b")->size, 7u);
-  EXPECT_THROW(set.add("a", a.data(), a.size()), mezo::Error);            // duplicate
-  EXPECT_THROW(set.add("c", nullptr, 3), mezo::Error);                     // null data
-  EXPECT_THROW(set.add("", a.data(), 1), mezo::Error);                     // no name
-  EXPECT_THROW(set.add("d", a.data(), 1, std::size_t{9}), mezo::Error);    // no such group
+  EXPECT_THROW(set.add("a", a.data(), a.size()), mezo::Error);               // duplicate
+  EXPECT_THROW(set.add("c", nullptr, 3), mezo::Error);                       // null data
+  EXPECT_THROW(set.add("", a.data(), 1), mezo::Error);                       // no name
+  EXPECT_THROW(set.add("d", a.data(), 1, std::size_t{9}), mezo::Error);      // no such group
   EXPECT_THROW(set.add("e", a.data(), 1, mezo::Device::cuda), mezo::Error);  // mixed devices
   const std::size_t frozen_norms = set.add_group("norms_with_decay", true);
   set.add("ln.LayerNorm.weight", a.data(), 1, frozen_norms);

@@ -2,10 +2,10 @@
 // answers, the statistics of z, and the equality of every code path that
 // produces z (scalar, bulk, any thread count).
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <mezo/mezo.hpp>
 #include <numeric>
 #include <vector>
 
@@ -48,7 +48,8 @@ TEST(Philox, LogAndSinCosAreAccurate) {
     float s, c;
     mezo::rng::sincos_2pi(static_cast<float>(k - 1) * 5.9604644775390625e-8f, s, c);
     const double angle = 2 * M_PI * (k - 1) * 5.9604644775390625e-8;
-    worst_trig = std::max({worst_trig, std::abs(s - std::sin(angle)), std::abs(c - std::cos(angle))});
+    worst_trig =
+        std::max({worst_trig, std::abs(s - std::sin(angle)), std::abs(c - std::cos(angle))});
   }
   EXPECT_LT(worst_log, 1e-6);
   EXPECT_LT(worst_trig, 1e-6);

@@ -3,10 +3,10 @@
 // and the step's guarantees on NaN losses, exceptions and piecewise-constant
 // objectives.
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <mezo/mezo.hpp>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -70,7 +70,8 @@ TEST(Spsa, MeanEstimateConvergesToTheAnalyticGradient) {
   std::vector<float> z(q.d);
   const auto theta0 = theta;
   for (int t = 0; t < n; ++t) {
-    const auto r = mezo::step(params, opt, [&] { return float(q.value(theta)); }, seeds.seed_for_step(t));
+    const auto r = mezo::step(
+        params, opt, [&] { return float(q.value(theta)); }, seeds.seed_for_step(t));
     ASSERT_EQ(r.status, mezo::StepStatus::ok);
     opt.perturbation().generate(r.seed, 0, z);
     for (int i = 0; i < q.d; ++i) mean[i] += double(r.projected_grad) * z[i] / n;
@@ -141,7 +142,8 @@ TEST(ZoSgd, TrainsLogisticRegressionWithCrossEntropy) {
   const auto loss = [&] {
     for (int r = 0; r < rows; ++r) {
       for (int c = 0; c < 2; ++c) {
-        logits[r * 2 + c] = bias[c] + weight[c * 2] * features[r * 2] + weight[c * 2 + 1] * features[r * 2 + 1];
+        logits[r * 2 + c] =
+            bias[c] + weight[c * 2] * features[r * 2] + weight[c * 2 + 1] * features[r * 2 + 1];
       }
     }
     return ce({logits.data(), rows, 2}, labels);
@@ -202,7 +204,8 @@ TEST(Step, NonFiniteLossLeavesWeightsBitIdentical) {
       const auto before = b.w;
       mezo::ZoSgd opt({.lr = 1e-3f, .eps = 1e-3f});
       int calls = 0;
-      const auto r = mezo::step(b.params, opt, [&] { return ++calls == failing_call ? bad : 1.0f; }, 77);
+      const auto r = mezo::step(
+          b.params, opt, [&] { return ++calls == failing_call ? bad : 1.0f; }, 77);
       EXPECT_EQ(r.status, mezo::StepStatus::nonfinite_loss);
       EXPECT_NE(r.message.find(failing_call == 1 ? "loss_plus" : "loss_minus"), std::string::npos)
           << r.message;
@@ -250,7 +253,8 @@ TEST(NSpsa, AppliesTheAverageOfItsDirections) {
   double target = 0.3;
   const auto loss = [&] {
     double s = 0;
-    for (std::size_t i = 0; i < live.w.size(); i += 97) s += (live.w[i] - target) * (live.w[i] - target);
+    for (std::size_t i = 0; i < live.w.size(); i += 97)
+      s += (live.w[i] - target) * (live.w[i] - target);
     return float(s);
   };
   const auto r = mezo::step(live.params, opt, loss, 1234);
@@ -277,7 +281,8 @@ TEST(ZoSgdSign, MovesByTheSignOfTheEstimate) {
   mezo::ParamSet params;
   params.add("w", w.data(), w.size());
   mezo::ZoSgdSign opt({.lr = 0.1f, .eps = 1e-3f});
-  const auto r = mezo::step(params, opt, [&] { return w[0] * w[0] + w[1] * w[1]; }, 5);
+  const auto r = mezo::step(
+      params, opt, [&] { return w[0] * w[0] + w[1] * w[1]; }, 5);
   ASSERT_EQ(r.update.terms.size(), 1u);
   EXPECT_EQ(r.update.terms[0].coef, r.projected_grad > 0 ? -0.1f : 0.1f);
 }
@@ -294,8 +299,13 @@ TEST(LrSchedule, LinearDecaysToTheFinalFraction) {
   mezo::ParamSet params;
   params.add("w", w.data(), 1);
   mezo::ZoSgd opt({.lr = 1.0f, .eps = 1e-3f, .schedule = mezo::LrSchedule::linear(10)});
-  for (int t = 0; t < 5; ++t) mezo::step(params, opt, [&] { return w[0] * w[0]; }, t);
-  EXPECT_FLOAT_EQ(mezo::step(params, opt, [&] { return w[0] * w[0]; }, 5).update.lr, 0.5f);
+  for (int t = 0; t < 5; ++t)
+    mezo::step(
+        params, opt, [&] { return w[0] * w[0]; }, t);
+  EXPECT_FLOAT_EQ(mezo::step(
+                      params, opt, [&] { return w[0] * w[0]; }, 5)
+                      .update.lr,
+                  0.5f);
 }
 
 TEST(Optimizer, RejectsBadOptionsAndEmptySets) {
@@ -307,7 +317,9 @@ TEST(Optimizer, RejectsBadOptionsAndEmptySets) {
   EXPECT_THROW(mezo::NSpsa({}, 0), mezo::Error);
   mezo::ParamSet empty;
   mezo::ZoSgd opt({});
-  EXPECT_THROW(mezo::step(empty, opt, [] { return 0.0f; }, 1), mezo::Error);
+  EXPECT_THROW(mezo::step(
+                   empty, opt, [] { return 0.0f; }, 1),
+               mezo::Error);
 }
 
 }  // namespace
@@ -320,7 +332,8 @@ TEST(Step, NonFiniteUpdateIsRejectedAndRestores) {
   mezo::ParamSet params;
   params.add("w", w.data(), w.size());
   mezo::ZoSgd opt({.lr = 3e38f, .eps = 1e-3f});
-  const auto r = mezo::step(params, opt, [&] { return 1e3f * (w[0] + w[1]); }, 4);
+  const auto r = mezo::step(
+      params, opt, [&] { return 1e3f * (w[0] + w[1]); }, 4);
   EXPECT_EQ(r.status, mezo::StepStatus::nonfinite_update);
   EXPECT_TRUE(same_bytes(w, before));
   EXPECT_EQ(opt.step_count(), 0);

@@ -1,14 +1,13 @@
 // The trajectory log: round trip through the file, replay equal to the live
 // run bit for bit, and damaged files detected rather than used.
 #include <gtest/gtest.h>
-#include <mezo/mezo.hpp>
-
 #include <unistd.h>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mezo/mezo.hpp>
 #include <random>
 #include <vector>
 
@@ -82,7 +81,8 @@ Model train(const fs::path& log_path, RunOptions o) {
 
 TEST(Trajectory, ReplayReproducesTheLiveRunBitForBit) {
   TempDir dir;
-  for (RunOptions o : {RunOptions{1, true}, RunOptions{3, true}, RunOptions{1, false}, RunOptions{2, false}}) {
+  for (RunOptions o :
+       {RunOptions{1, true}, RunOptions{3, true}, RunOptions{1, false}, RunOptions{2, false}}) {
     const fs::path path = dir / "run.mezotrj";
     const Model live = train(path, o);
     const mezo::Trajectory log = mezo::read_trajectory(path);
@@ -206,7 +206,8 @@ TEST(Trajectory, ReplayRefusesAnotherPerturbation) {
   TempDir dir;
   train(dir / "g.mezotrj", {.steps = 2});
   Model m;
-  EXPECT_THROW(mezo::replay(m.params, *mezo::rademacher_perturbation(), mezo::read_trajectory(dir / "g.mezotrj")),
+  EXPECT_THROW(mezo::replay(m.params, *mezo::rademacher_perturbation(),
+                            mezo::read_trajectory(dir / "g.mezotrj")),
                mezo::Error);
 }
 
@@ -229,7 +230,8 @@ TEST(Trajectory, WriterRefusesAStepOfAnotherRestoreMode) {
   TempDir dir;
   Model m;
   mezo::ZoSgd opt({.lr = 1e-3f});
-  auto writer = mezo::TrajectoryWriter::create(dir / "m.mezotrj", mezo::make_trajectory_header(opt, {}, 1));
+  auto writer =
+      mezo::TrajectoryWriter::create(dir / "m.mezotrj", mezo::make_trajectory_header(opt, {}, 1));
   const auto r = mezo::step(m.params, opt, [&] { return m.loss(); }, 1, {.exact_restore = false});
   EXPECT_THROW(writer.append(0, r), mezo::Error);
 }
@@ -240,7 +242,8 @@ TEST(Trajectory, CreateErrorNamesTheRequestedPath) {
     FAIL();
   } catch (const mezo::Error& e) {
     EXPECT_EQ(e.code(), mezo::ErrorCode::io);
-    EXPECT_NE(std::string(e.what()).find("'/nonexistent-dir/run.mezotrj'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'/nonexistent-dir/run.mezotrj'"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -12,8 +12,6 @@
 // program rebuilds the trained weights from the initial weights plus that log
 // alone, and checks that they match bit for bit.
 
-#include <mezo/mezo.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -23,6 +21,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <mezo/mezo.hpp>
 #include <numbers>
 #include <optional>
 #include <random>

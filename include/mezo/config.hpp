@@ -7,15 +7,15 @@
 // MEZO_BUILDING_SHARED; consumers of a shared build get MEZO_SHARED from the
 // exported CMake target. A static build needs neither.
 #if defined(MEZO_BUILDING_SHARED)
-#  if defined(_WIN32)
-#    define MEZO_API __declspec(dllexport)
-#  else
-#    define MEZO_API __attribute__((visibility("default")))
-#  endif
-#elif defined(MEZO_SHARED) && defined(_WIN32)
-#  define MEZO_API __declspec(dllimport)
+#if defined(_WIN32)
+#define MEZO_API __declspec(dllexport)
 #else
-#  define MEZO_API
+#define MEZO_API __attribute__((visibility("default")))
+#endif
+#elif defined(MEZO_SHARED) && defined(_WIN32)
+#define MEZO_API __declspec(dllimport)
+#else
+#define MEZO_API
 #endif
 
 // Everything lives in an inline namespace named after the major version, so
@@ -31,7 +31,7 @@
 
 // Functions shared verbatim by the CPU and the CUDA kernels.
 #if defined(__CUDACC__)
-#  define MEZO_HOST_DEVICE __host__ __device__
+#define MEZO_HOST_DEVICE __host__ __device__
 #else
-#  define MEZO_HOST_DEVICE
+#define MEZO_HOST_DEVICE
 #endif

@@ -63,9 +63,9 @@ MEZO_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 counter, std::uint32
 }
 
 MEZO_HOST_DEVICE inline Philox4x32 philox_block(std::uint64_t seed, std::uint64_t block) {
-  return philox4x32_10({{static_cast<std::uint32_t>(block),
-                         static_cast<std::uint32_t>(block >> 32), 0u, 0u}},
-                       static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+  return philox4x32_10(
+      {{static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u}},
+      static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
 }
 
 // Correctly rounded float arithmetic that the compiler may not fuse.
@@ -135,18 +135,18 @@ MEZO_HOST_DEVICE inline float log_unit(float u) {
   const std::uint32_t bits = float_bits(u);
   int exponent = static_cast<int>(bits >> 23) - 127;
   std::uint32_t mantissa_bits = (bits & 0x007FFFFFu) | 0x3F800000u;  // m in [1, 2)
-  if (mantissa_bits > 0x3FB504F3u) {                                   // m > sqrt(2)
-    mantissa_bits -= 0x00800000u;                                      // m / 2, exactly
+  if (mantissa_bits > 0x3FB504F3u) {                                 // m > sqrt(2)
+    mantissa_bits -= 0x00800000u;                                    // m / 2, exactly
     exponent += 1;
   }
   const float f = sub_rn(bits_float(mantissa_bits), 1.0f);  // exact (Sterbenz)
   const float s = div_rn(f, add_rn(2.0f, f));
   const float s2 = mul_rn(s, s);
-  float series = 0.0909090909f;                              // 1/11
-  series = add_rn(0.111111111f, mul_rn(s2, series));         // 1/9
-  series = add_rn(0.142857143f, mul_rn(s2, series));         // 1/7
-  series = add_rn(0.2f, mul_rn(s2, series));                 // 1/5
-  series = add_rn(0.333333333f, mul_rn(s2, series));         // 1/3
+  float series = 0.0909090909f;                       // 1/11
+  series = add_rn(0.111111111f, mul_rn(s2, series));  // 1/9
+  series = add_rn(0.142857143f, mul_rn(s2, series));  // 1/7
+  series = add_rn(0.2f, mul_rn(s2, series));          // 1/5
+  series = add_rn(0.333333333f, mul_rn(s2, series));  // 1/3
   const float two_s = add_rn(s, s);
   const float log_m = add_rn(two_s, mul_rn(mul_rn(two_s, s2), series));
   return add_rn(mul_rn(static_cast<float>(exponent), 0.693147182f), log_m);
@@ -156,21 +156,21 @@ MEZO_HOST_DEVICE inline float log_unit(float u) {
 // quadrant q and a remainder r in [-1/2, 1/2]; x = r * pi/2 lies in
 // [-pi/4, pi/4], where short Taylor polynomials are accurate to ~1e-8.
 MEZO_HOST_DEVICE inline void sincos_2pi(float t, float& sin_out, float& cos_out) {
-  const float t4 = mul_rn(t, 4.0f);                                  // exact
+  const float t4 = mul_rn(t, 4.0f);  // exact
   const float quadrant_f = static_cast<float>(static_cast<int>(add_rn(t4, 0.5f)));
   const int quadrant = static_cast<int>(quadrant_f) & 3;
   const float x = mul_rn(sub_rn(t4, quadrant_f), 1.57079632679f);  // remainder exact
   const float x2 = mul_rn(x, x);
-  float sin_poly = 2.75573192e-6f;                           // 1/9!
-  sin_poly = sub_rn(mul_rn(x2, sin_poly), 1.98412698e-4f);   // 1/7!
-  sin_poly = add_rn(mul_rn(x2, sin_poly), 8.33333333e-3f);   // 1/5!
-  sin_poly = sub_rn(mul_rn(x2, sin_poly), 0.166666667f);     // 1/3!
+  float sin_poly = 2.75573192e-6f;                          // 1/9!
+  sin_poly = sub_rn(mul_rn(x2, sin_poly), 1.98412698e-4f);  // 1/7!
+  sin_poly = add_rn(mul_rn(x2, sin_poly), 8.33333333e-3f);  // 1/5!
+  sin_poly = sub_rn(mul_rn(x2, sin_poly), 0.166666667f);    // 1/3!
   const float sin_x = add_rn(x, mul_rn(mul_rn(x, x2), sin_poly));
-  float cos_poly = -2.75573192e-7f;                          // -1/10!
-  cos_poly = add_rn(mul_rn(x2, cos_poly), 2.48015873e-5f);   // 1/8!
-  cos_poly = sub_rn(mul_rn(x2, cos_poly), 1.38888889e-3f);   // 1/6!
-  cos_poly = add_rn(mul_rn(x2, cos_poly), 4.16666667e-2f);   // 1/4!
-  cos_poly = sub_rn(mul_rn(x2, cos_poly), 0.5f);             // 1/2!
+  float cos_poly = -2.75573192e-7f;                         // -1/10!
+  cos_poly = add_rn(mul_rn(x2, cos_poly), 2.48015873e-5f);  // 1/8!
+  cos_poly = sub_rn(mul_rn(x2, cos_poly), 1.38888889e-3f);  // 1/6!
+  cos_poly = add_rn(mul_rn(x2, cos_poly), 4.16666667e-2f);  // 1/4!
+  cos_poly = sub_rn(mul_rn(x2, cos_poly), 0.5f);            // 1/2!
   const float cos_x = add_rn(1.0f, mul_rn(x2, cos_poly));
   // Rotate by quadrant * pi/2, branch-free so the CPU loop vectorises.
   const bool swap = (quadrant & 1) != 0;

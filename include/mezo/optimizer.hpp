@@ -60,9 +60,9 @@ class MEZO_API Optimizer {
 };
 
 struct ZoSgdConfig {
-  float lr = 1e-6f;            // the paper's RoBERTa-large default
+  float lr = 1e-6f;  // the paper's RoBERTa-large default
   float eps = 1e-3f;
-  float weight_decay = 0.0f;   // λ; applied only to groups with weight_decay
+  float weight_decay = 0.0f;  // λ; applied only to groups with weight_decay
   LrSchedule schedule = {};
 };
 

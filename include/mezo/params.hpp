@@ -22,19 +22,19 @@ MEZO_BEGIN_NAMESPACE
 
 struct ParamView {
   std::string name;
-  void* data = nullptr;       // not owned; must outlive every use of the set
-  std::uint64_t size = 0;     // number of elements
+  void* data = nullptr;    // not owned; must outlive every use of the set
+  std::uint64_t size = 0;  // number of elements
   Device device = Device::cpu;
   DType dtype = DType::f32;
-  std::uint64_t offset = 0;   // global index of element 0 (set by ParamSet)
-  std::size_t group = 0;      // index into ParamSet::groups()
+  std::uint64_t offset = 0;  // global index of element 0 (set by ParamSet)
+  std::size_t group = 0;     // index into ParamSet::groups()
 
   float* f32() const { return static_cast<float*>(data); }
 };
 
 struct ParamGroup {
   std::string name;
-  bool weight_decay = true;   // whether the optimizer's weight decay applies
+  bool weight_decay = true;  // whether the optimizer's weight decay applies
 };
 
 // The default grouping rule of the MeZO reference code for OPT: no weight

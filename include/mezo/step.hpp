@@ -13,7 +13,7 @@
 MEZO_BEGIN_NAMESPACE
 
 enum class StepStatus {
-  ok,              // losses finite, update applied
+  ok,                // losses finite, update applied
   nonfinite_loss,    // a loss was NaN or ±inf: no update, θ restored
   nonfinite_update,  // the losses were finite but the update was not: no update, θ restored
 };
@@ -26,16 +26,16 @@ struct StepOptions {
 
 struct StepResult {
   StepStatus status = StepStatus::ok;
-  float loss_plus = 0.0f;       // of the first direction (the paper logs ℓ+)
+  float loss_plus = 0.0f;  // of the first direction (the paper logs ℓ+)
   float loss_minus = 0.0f;
-  float projected_grad = 0.0f;  // mean over the directions
-  std::uint64_t seed = 0;       // the step's seed as passed in
-  float eps = 0.0f;             // the perturbation scale used
+  float projected_grad = 0.0f;          // mean over the directions
+  std::uint64_t seed = 0;               // the step's seed as passed in
+  float eps = 0.0f;                     // the perturbation scale used
   std::vector<SeedEstimate> estimates;  // one per direction, with its own seed
-  UpdatePlan update;            // what was applied (empty terms if rejected)
+  UpdatePlan update;                    // what was applied (empty terms if rejected)
   bool exact_restore = true;
   std::uint64_t journal_entries = 0;  // elements kept exactly by the journal
-  std::string message;          // why a step was rejected
+  std::string message;                // why a step was rejected
 };
 
 using LossFunction = std::function<float()>;

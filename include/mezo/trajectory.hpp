@@ -72,7 +72,8 @@ MEZO_API TrajectoryHeader make_trajectory_header(const Optimizer& optimizer,
 // The records describing one step's result (one per direction). `step` is the
 // caller's step index (the one its SeedSchedule was asked for); it counts
 // rejected steps too, unlike Optimizer::step_count().
-MEZO_API std::vector<TrajectoryRecord> records_for_step(std::int64_t step, const StepResult& result);
+MEZO_API std::vector<TrajectoryRecord> records_for_step(std::int64_t step,
+                                                        const StepResult& result);
 
 class MEZO_API TrajectoryWriter {
  public:

@@ -8,8 +8,8 @@
 
 #define MEZO_VERSION_STRINGIFY_(x) #x
 #define MEZO_VERSION_STRINGIFY(x) MEZO_VERSION_STRINGIFY_(x)
-#define MEZO_VERSION_STRING                                                           \
-  MEZO_VERSION_STRINGIFY(MEZO_VERSION_MAJOR)                                          \
+#define MEZO_VERSION_STRING                  \
+  MEZO_VERSION_STRINGIFY(MEZO_VERSION_MAJOR) \
   "." MEZO_VERSION_STRINGIFY(MEZO_VERSION_MINOR) "." MEZO_VERSION_STRINGIFY(MEZO_VERSION_PATCH)
 
 // One integer for compile-time comparisons: 10203 is 1.2.3.

@@ -30,8 +30,8 @@ std::vector<Chunk> split_into_chunks(const ParamSet& params) {
   for (const ParamView& view : params.views()) {
     const bool decays = params.groups()[view.group].weight_decay;
     for (std::uint64_t begin = 0; begin < view.size; begin += kChunk) {
-      chunks.push_back({view.f32() + begin, view.offset + begin, std::min(kChunk, view.size - begin),
-                        decays});
+      chunks.push_back(
+          {view.f32() + begin, view.offset + begin, std::min(kChunk, view.size - begin), decays});
     }
   }
   return chunks;
@@ -141,14 +141,14 @@ void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistributi
     for (const Chunk& chunk : chunks) worker.run(chunk, recorded[0]);
   } else {
 #pragma omp parallel num_threads(threads)
-  {
-    const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-    const std::size_t team = static_cast<std::size_t>(omp_get_num_threads());
-    const std::size_t begin = chunks.size() * t / team;
-    const std::size_t end = chunks.size() * (t + 1) / team;
-    ChunkWorker worker(pass, distribution);
-    for (std::size_t c = begin; c < end; ++c) worker.run(chunks[c], recorded[t]);
-  }
+    {
+      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+      const std::size_t team = static_cast<std::size_t>(omp_get_num_threads());
+      const std::size_t begin = chunks.size() * t / team;
+      const std::size_t end = chunks.size() * (t + 1) / team;
+      ChunkWorker worker(pass, distribution);
+      for (std::size_t c = begin; c < end; ++c) worker.run(chunks[c], recorded[t]);
+    }
   }
   if (pass.record != nullptr) {
     auto& entries = pass.record->mutable_entries();

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #if defined(__SSE__)
-#  include <xmmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "mezo/counter_rng.hpp"

@@ -1,8 +1,7 @@
 // A tiny program built outside libmezo's own build, proving the package works:
 // it includes the umbrella header, links mezo::mezo and trains a quadratic.
-#include <mezo/mezo.hpp>
-
 #include <cstdio>
+#include <mezo/mezo.hpp>
 #include <vector>
 
 int main() {

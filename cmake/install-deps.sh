@@ -9,6 +9,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libeigen3-dev      # CPU linear algebra (transformer forward)
   libfmt-dev         # error messages
+  nlohmann-json3-dev # config.json, vocab.json, safetensors headers
+  libicu-dev         # Unicode categories and normalisation for the tokenizers
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )

@@ -1,0 +1,86 @@
+// A RoBERTa / BERT encoder with its masked-LM head: the minimal transformer
+// forward that MeZO fine-tunes. Loads Hugging Face checkpoints (config.json +
+// model.safetensors), keeps every trainable tensor in one contiguous fp32
+// buffer exposed as a ParamSet, and evaluates the MLM head only where asked:
+// at the requested positions and, optionally, for the requested vocabulary ids
+// (a prompt's label words need 2 of 50,265 columns).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "mezo/config.hpp"
+#include "mezo/model/config.hpp"
+#include "mezo/params.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+// A padded batch of token ids: row r holds lengths[r] real tokens followed by
+// padding up to seq_len. Attention never looks at positions >= lengths[r].
+struct TokenBatch {
+  std::int64_t rows = 0;
+  std::int64_t seq_len = 0;
+  std::vector<std::int32_t> ids;      // [rows × seq_len], row-major
+  std::vector<std::int32_t> lengths;  // [rows]
+
+  // Pads `sequences` to the longest one with `pad_id`.
+  static TokenBatch pad(std::span<const std::vector<std::int32_t>> sequences, std::int32_t pad_id);
+};
+
+// One position whose MLM logits are wanted.
+struct MaskQuery {
+  std::int64_t row = 0;
+  std::int64_t position = 0;
+};
+
+struct MaskedLMOptions {
+  int num_threads = 0;  // 0 = all hardware threads
+  // Give the LM head its own decoder matrix even when the checkpoint ties it
+  // to the word embeddings (the MeZO paper trains an untied decoder). Costs
+  // vocab × hidden extra floats.
+  bool untie_decoder = false;
+};
+
+class MEZO_API MaskedLM {
+ public:
+  // Loads `model_dir`/config.json and `model_dir`/model.safetensors.
+  static MaskedLM load(const std::filesystem::path& model_dir, const MaskedLMOptions& options = {});
+  static MaskedLM load(const TransformerConfig& config, const std::filesystem::path& safetensors,
+                       const MaskedLMOptions& options = {});
+
+  // A model of `config`'s shape with random weights (N(0, 0.02²) matrices,
+  // zero biases, unit LayerNorm gains): for benchmarks and tests.
+  static MaskedLM random(const TransformerConfig& config, std::uint64_t seed,
+                         const MaskedLMOptions& options = {});
+
+  MaskedLM(MaskedLM&&) noexcept;
+  MaskedLM& operator=(MaskedLM&&) noexcept;
+  ~MaskedLM();
+
+  const TransformerConfig& config() const;
+  // Every trainable tensor, under its Hugging Face name, in checkpoint order.
+  const ParamSet& params() const;
+  std::uint64_t num_parameters() const { return params().num_elements(); }
+
+  // MLM logits for each query: out[q × n + j] is the score of vocab_ids[j]
+  // (or of id j, n = vocab size, when vocab_ids is empty) at queries[q].
+  // out.size() must be queries.size() × n. Throws mezo::Error for ids outside
+  // the vocabulary, a sequence longer than the position table allows, or a
+  // query outside its row's real tokens.
+  void mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> queries,
+                  std::span<const std::int32_t> vocab_ids, std::span<float> out);
+
+  // The encoder's last hidden states, [rows × seq_len × hidden] (padding
+  // positions included, as the reference computes them).
+  void last_hidden_state(const TokenBatch& batch, std::span<float> out);
+
+ private:
+  struct Impl;
+  explicit MaskedLM(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,91 @@
+#include "model/cpu_layers.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+MEZO_BEGIN_NAMESPACE
+namespace model::cpu {
+namespace {
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMatrix>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+using StridedMap = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
+using ConstStridedMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+using ConstRowVectorMap = Eigen::Map<const Eigen::RowVectorXf>;
+}  // namespace
+
+void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
+            std::int64_t out, float* y) {
+  MatrixMap result(y, n, out);
+  result.noalias() = ConstMatrixMap(x, n, in) * ConstMatrixMap(w, out, in).transpose();
+  if (b != nullptr) result.rowwise() += ConstRowVectorMap(b, out);
+}
+
+void add_layer_norm(float* x, const float* residual, std::int64_t n, std::int64_t h, const float* g,
+                    const float* b, float eps) {
+#pragma omp parallel for schedule(static) if (n * h > 1 << 15)
+  for (std::int64_t r = 0; r < n; ++r) {
+    float* row = x + r * h;
+    if (residual != nullptr) {
+      const float* res = residual + r * h;
+      for (std::int64_t j = 0; j < h; ++j) row[j] += res[j];
+    }
+    float mean = 0.0f;
+    for (std::int64_t j = 0; j < h; ++j) mean += row[j];
+    mean /= static_cast<float>(h);
+    float var = 0.0f;
+    for (std::int64_t j = 0; j < h; ++j) var += (row[j] - mean) * (row[j] - mean);
+    var /= static_cast<float>(h);
+    const float inv_std = 1.0f / std::sqrt(var + eps);
+    for (std::int64_t j = 0; j < h; ++j) row[j] = (row[j] - mean) * inv_std * g[j] + b[j];
+  }
+}
+
+void gelu(float* x, std::int64_t count) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+#pragma omp parallel for schedule(static) if (count > 1 << 16)
+  for (std::int64_t i = 0; i < count; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+}
+
+void attention(const float* q, const float* k, const float* v, std::int64_t rows, std::int64_t seq,
+               std::int64_t heads, std::int64_t head_dim, const std::int32_t* lengths,
+               float* context, float* scratch, int threads) {
+  const std::int64_t width = heads * head_dim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+#pragma omp parallel for schedule(static) num_threads(threads) collapse(2)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const std::int64_t keys = lengths[r];
+      const std::int64_t base = r * seq * width + h * head_dim;
+      MatrixMap scores(scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * seq, seq,
+                       keys);
+      // Padding keys get probability 0 (the reference adds the most negative
+      // float, whose exp underflows to 0), so they are simply left out.
+      scores.noalias() = ConstStridedMap(q + base, seq, head_dim, Eigen::OuterStride<>(width)) *
+                         ConstStridedMap(k + base, keys, head_dim, Eigen::OuterStride<>(width)).transpose();
+      for (std::int64_t i = 0; i < seq; ++i) {
+        float* s = scores.data() + i * keys;
+        float max_score = -INFINITY;
+        for (std::int64_t j = 0; j < keys; ++j) {
+          s[j] *= scale;
+          max_score = std::max(max_score, s[j]);
+        }
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < keys; ++j) {
+          s[j] = std::exp(s[j] - max_score);
+          sum += s[j];
+        }
+        const float inv_sum = 1.0f / sum;
+        for (std::int64_t j = 0; j < keys; ++j) s[j] *= inv_sum;
+      }
+      StridedMap(context + base, seq, head_dim, Eigen::OuterStride<>(width)).noalias() =
+          scores * ConstStridedMap(v + base, keys, head_dim, Eigen::OuterStride<>(width));
+    }
+  }
+}
+
+}  // namespace model::cpu
+MEZO_END_NAMESPACE

@@ -1,0 +1,261 @@
+#include "mezo/model/masked_lm.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "mezo/error.hpp"
+#include "mezo/io/safetensors.hpp"
+#include "model/cpu_layers.hpp"
+#include "model/weights.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+TokenBatch TokenBatch::pad(std::span<const std::vector<std::int32_t>> sequences, std::int32_t pad_id) {
+  TokenBatch batch;
+  batch.rows = static_cast<std::int64_t>(sequences.size());
+  for (const auto& s : sequences) batch.seq_len = std::max<std::int64_t>(batch.seq_len, s.size());
+  batch.ids.assign(static_cast<std::size_t>(batch.rows * batch.seq_len), pad_id);
+  for (std::size_t r = 0; r < sequences.size(); ++r) {
+    std::copy(sequences[r].begin(), sequences[r].end(),
+              batch.ids.begin() + static_cast<std::ptrdiff_t>(r * batch.seq_len));
+    batch.lengths.push_back(static_cast<std::int32_t>(sequences[r].size()));
+  }
+  return batch;
+}
+
+namespace {
+
+// Grows to the largest batch seen and then stays: no allocation per forward.
+void ensure_size(std::vector<float>& buffer, std::int64_t size) {
+  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
+}
+
+// Sets the calling thread's OpenMP team size for the forward, and puts it back.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  ~ThreadScope() { omp_set_num_threads(previous_); }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
+void check_options(const MaskedLMOptions& options) {
+  if (options.num_threads < 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("MaskedLMOptions: num_threads must be >= 0, got {}", options.num_threads));
+  }
+}
+
+}  // namespace
+
+struct MaskedLM::Impl {
+  TransformerConfig config;
+  MaskedLMOptions options;
+  model::WeightStore store;
+  // Activations of one batch, reused across forwards.
+  std::vector<float> hidden, q, k, v, context, scratch, intermediate, scores;
+  std::vector<float> head_in, head_hidden;
+  std::vector<std::int32_t> positions;
+
+  Impl(const TransformerConfig& c, const SafetensorsFile& file, const MaskedLMOptions& o)
+      : config(c), options(o), store(c, file, o.untie_decoder) {}
+  Impl(const TransformerConfig& c, std::uint64_t seed, const MaskedLMOptions& o)
+      : config(c), options(o), store(c, seed, o.untie_decoder) {}
+
+  int threads() const {
+    return options.num_threads > 0 ? options.num_threads
+                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+
+  void validate(const TokenBatch& batch) const {
+    const auto fail = [](const std::string& why) {
+      throw Error(ErrorCode::invalid_argument, "MaskedLM: " + why);
+    };
+    if (batch.rows <= 0 || batch.seq_len <= 0) fail("empty batch");
+    if (static_cast<std::int64_t>(batch.ids.size()) != batch.rows * batch.seq_len ||
+        static_cast<std::int64_t>(batch.lengths.size()) != batch.rows) {
+      fail(fmt::format("batch of {} rows × {} positions has {} ids and {} lengths", batch.rows,
+                       batch.seq_len, batch.ids.size(), batch.lengths.size()));
+    }
+    // RoBERTa numbers positions from pad_token_id + 1.
+    const std::int64_t first_position =
+        config.model_type == ModelType::roberta ? config.pad_token_id + 1 : 0;
+    if (first_position + batch.seq_len > config.max_position_embeddings) {
+      fail(fmt::format("sequences of {} tokens exceed the model's {} positions", batch.seq_len,
+                       config.max_position_embeddings - first_position));
+    }
+    for (std::int64_t r = 0; r < batch.rows; ++r) {
+      if (batch.lengths[r] < 1 || batch.lengths[r] > batch.seq_len) {
+        fail(fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r], batch.seq_len));
+      }
+    }
+    for (std::size_t i = 0; i < batch.ids.size(); ++i) {
+      if (batch.ids[i] < 0 || batch.ids[i] >= config.vocab_size) {
+        fail(fmt::format("token id {} at row {}, position {} is outside the vocabulary [0, {})",
+                         batch.ids[i], i / batch.seq_len, i % batch.seq_len, config.vocab_size));
+      }
+    }
+  }
+
+  // Position ids as the reference computes them: RoBERTa counts non-padding
+  // tokens from pad_token_id + 1 and gives padding pad_token_id; BERT counts 0, 1, 2...
+  void compute_positions(const TokenBatch& batch) {
+    positions.resize(batch.ids.size());
+    for (std::int64_t r = 0; r < batch.rows; ++r) {
+      std::int32_t count = 0;
+      for (std::int64_t t = 0; t < batch.seq_len; ++t) {
+        const std::size_t i = static_cast<std::size_t>(r * batch.seq_len + t);
+        if (config.model_type == ModelType::bert) {
+          positions[i] = static_cast<std::int32_t>(t);
+        } else if (batch.ids[i] == config.pad_token_id) {
+          positions[i] = static_cast<std::int32_t>(config.pad_token_id);
+        } else {
+          positions[i] = static_cast<std::int32_t>(config.pad_token_id) + ++count;
+        }
+      }
+    }
+  }
+
+  // Runs embeddings and every encoder layer; leaves the result in `hidden`.
+  void encode(const TokenBatch& batch) {
+    validate(batch);
+    const std::int64_t H = config.hidden_size, I = config.intermediate_size;
+    const std::int64_t n = batch.rows * batch.seq_len;
+    for (auto* buffer : {&hidden, &q, &k, &v, &context}) ensure_size(*buffer, n * H);
+    ensure_size(intermediate, n * I);
+    ensure_size(scratch, static_cast<std::int64_t>(threads()) * batch.seq_len * batch.seq_len);
+    compute_positions(batch);
+
+    const model::ModelWeights& w = store.weights();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* word = w.word_embeddings + static_cast<std::int64_t>(batch.ids[i]) * H;
+      const float* position = w.position_embeddings + static_cast<std::int64_t>(positions[i]) * H;
+      const float* token_type = w.token_type_embeddings;  // every token is segment 0
+      float* out = hidden.data() + i * H;
+      for (std::int64_t j = 0; j < H; ++j) out[j] = word[j] + token_type[j] + position[j];
+    }
+    model::cpu::add_layer_norm(hidden.data(), nullptr, n, H, w.embeddings_ln_w, w.embeddings_ln_b,
+                               config.layer_norm_eps);
+
+    for (const model::LayerWeights& layer : w.layers) {
+      model::cpu::linear(hidden.data(), n, H, layer.query_w, layer.query_b, H, q.data());
+      model::cpu::linear(hidden.data(), n, H, layer.key_w, layer.key_b, H, k.data());
+      model::cpu::linear(hidden.data(), n, H, layer.value_w, layer.value_b, H, v.data());
+      model::cpu::attention(q.data(), k.data(), v.data(), batch.rows, batch.seq_len,
+                            config.num_attention_heads, config.head_dim(), batch.lengths.data(),
+                            context.data(), scratch.data(), threads());
+      model::cpu::linear(context.data(), n, H, layer.attn_out_w, layer.attn_out_b, H, q.data());
+      model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.attn_ln_w, layer.attn_ln_b,
+                                 config.layer_norm_eps);
+      model::cpu::linear(hidden.data(), n, H, layer.inter_w, layer.inter_b, I, intermediate.data());
+      model::cpu::gelu(intermediate.data(), n * I);
+      model::cpu::linear(intermediate.data(), n, I, layer.out_w, layer.out_b, H, q.data());
+      model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.out_ln_w, layer.out_ln_b,
+                                 config.layer_norm_eps);
+    }
+  }
+};
+
+MaskedLM::MaskedLM(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MaskedLM::MaskedLM(MaskedLM&&) noexcept = default;
+MaskedLM& MaskedLM::operator=(MaskedLM&&) noexcept = default;
+MaskedLM::~MaskedLM() = default;
+
+MaskedLM MaskedLM::load(const std::filesystem::path& model_dir, const MaskedLMOptions& options) {
+  const TransformerConfig config = load_transformer_config(model_dir / "config.json");
+  return load(config, model_dir / "model.safetensors", options);
+}
+
+MaskedLM MaskedLM::load(const TransformerConfig& config, const std::filesystem::path& safetensors,
+                        const MaskedLMOptions& options) {
+  check_options(options);
+  const SafetensorsFile file = SafetensorsFile::open(safetensors);
+  return MaskedLM(std::make_unique<Impl>(config, file, options));
+}
+
+MaskedLM MaskedLM::random(const TransformerConfig& config, std::uint64_t seed,
+                          const MaskedLMOptions& options) {
+  check_options(options);
+  return MaskedLM(std::make_unique<Impl>(config, seed, options));
+}
+
+const TransformerConfig& MaskedLM::config() const { return impl_->config; }
+const ParamSet& MaskedLM::params() const { return impl_->store.params(); }
+
+void MaskedLM::last_hidden_state(const TokenBatch& batch, std::span<float> out) {
+  ThreadScope scope(impl_->threads());
+  const std::int64_t size = batch.rows * batch.seq_len * impl_->config.hidden_size;
+  if (static_cast<std::int64_t>(out.size()) != size) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("MaskedLM::last_hidden_state: output holds {} floats, needs {}",
+                            out.size(), size));
+  }
+  impl_->encode(batch);
+  std::copy_n(impl_->hidden.begin(), size, out.begin());
+}
+
+void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> queries,
+                          std::span<const std::int32_t> vocab_ids, std::span<float> out) {
+  Impl& m = *impl_;
+  ThreadScope scope(m.threads());
+  const std::int64_t H = m.config.hidden_size;
+  const std::int64_t nq = static_cast<std::int64_t>(queries.size());
+  const std::int64_t columns = vocab_ids.empty() ? m.config.vocab_size
+                                                 : static_cast<std::int64_t>(vocab_ids.size());
+  if (static_cast<std::int64_t>(out.size()) != nq * columns) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("MaskedLM::mlm_logits: output holds {} floats, needs {} queries × {}",
+                            out.size(), nq, columns));
+  }
+  for (const std::int32_t id : vocab_ids) {
+    if (id < 0 || id >= m.config.vocab_size) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("MaskedLM::mlm_logits: vocabulary id {} outside [0, {})", id,
+                              m.config.vocab_size));
+    }
+  }
+  for (const MaskQuery& query : queries) {
+    if (query.row < 0 || query.row >= batch.rows || query.position < 0 ||
+        query.position >= (query.row < batch.rows ? batch.lengths[query.row] : 0)) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("MaskedLM::mlm_logits: query (row {}, position {}) is not a real "
+                              "token of the batch",
+                              query.row, query.position));
+    }
+  }
+  m.encode(batch);
+
+  // The head runs on the queried positions only.
+  ensure_size(m.head_in, nq * H);
+  ensure_size(m.head_hidden, nq * H);
+  for (std::int64_t i = 0; i < nq; ++i) {
+    const float* row = m.hidden.data() + (queries[i].row * batch.seq_len + queries[i].position) * H;
+    std::copy_n(row, H, m.head_in.data() + i * H);
+  }
+  const model::ModelWeights& w = m.store.weights();
+  model::cpu::linear(m.head_in.data(), nq, H, w.head_dense_w, w.head_dense_b, H, m.head_hidden.data());
+  model::cpu::gelu(m.head_hidden.data(), nq * H);
+  model::cpu::add_layer_norm(m.head_hidden.data(), nullptr, nq, H, w.head_ln_w, w.head_ln_b,
+                             m.config.layer_norm_eps);
+  if (vocab_ids.empty()) {
+    model::cpu::linear(m.head_hidden.data(), nq, H, w.decoder_w, w.decoder_b, columns, out.data());
+    return;
+  }
+  for (std::int64_t i = 0; i < nq; ++i) {
+    const float* h = m.head_hidden.data() + i * H;
+    for (std::int64_t j = 0; j < columns; ++j) {
+      const float* d = w.decoder_w + static_cast<std::int64_t>(vocab_ids[j]) * H;
+      float dot = 0.0f;
+      for (std::int64_t e = 0; e < H; ++e) dot += h[e] * d[e];
+      out[i * columns + j] = dot + w.decoder_b[vocab_ids[j]];
+    }
+  }
+}
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,171 @@
+#include "model/weights.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "mezo/error.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model {
+namespace {
+
+std::int64_t product(const std::vector<std::int64_t>& shape) {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+}  // namespace
+
+// HF names: "roberta." / "bert." prefix on the encoder; lm_head.* / cls.predictions.* heads.
+// The decoder's own bias is what the reference forward adds; older exports
+// store it only as the head's bias (the two are tied there).
+WeightStore::Naming WeightStore::naming_for(const TransformerConfig& config,
+                                            const SafetensorsFile* file) {
+  const auto has = [&](const std::string& name) { return file && file->find(name); };
+  Naming n;
+  if (config.model_type == ModelType::roberta) {
+    n.encoder = "roberta.";
+    n.head_dense = "lm_head.dense";
+    n.head_ln = "lm_head.layer_norm";
+    n.decoder_w = "lm_head.decoder.weight";
+    n.decoder_b = has("lm_head.decoder.bias") ? "lm_head.decoder.bias" : "lm_head.bias";
+  } else {
+    n.encoder = "bert.";
+    n.head_dense = "cls.predictions.transform.dense";
+    n.head_ln = "cls.predictions.transform.LayerNorm";
+    n.decoder_w = "cls.predictions.decoder.weight";
+    n.decoder_b =
+        has("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias" : "cls.predictions.bias";
+  }
+  // Some exports drop the encoder prefix.
+  if (file && !has(n.encoder + "embeddings.word_embeddings.weight") &&
+      has("embeddings.word_embeddings.weight")) {
+    n.encoder.clear();
+  }
+  return n;
+}
+
+// Records where a tensor goes; the buffer is allocated once all are known.
+void WeightStore::add(std::string name, std::vector<std::int64_t> shape) {
+  const std::uint64_t offset = entries_.empty() ? 0
+                                                : entries_.back().offset +
+                                                      static_cast<std::uint64_t>(product(entries_.back().shape));
+  entries_.push_back({std::move(name), std::move(shape), offset});
+}
+
+void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied) {
+  const std::int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  const std::string emb = n.encoder + "embeddings.";
+  add(emb + "word_embeddings.weight", {V, H});
+  add(emb + "position_embeddings.weight", {c.max_position_embeddings, H});
+  add(emb + "token_type_embeddings.weight", {c.type_vocab_size, H});
+  add(emb + "LayerNorm.weight", {H});
+  add(emb + "LayerNorm.bias", {H});
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = fmt::format("{}encoder.layer.{}.", n.encoder, l);
+    for (const char* proj : {"query", "key", "value"}) {
+      add(p + "attention.self." + proj + ".weight", {H, H});
+      add(p + "attention.self." + proj + ".bias", {H});
+    }
+    add(p + "attention.output.dense.weight", {H, H});
+    add(p + "attention.output.dense.bias", {H});
+    add(p + "attention.output.LayerNorm.weight", {H});
+    add(p + "attention.output.LayerNorm.bias", {H});
+    add(p + "intermediate.dense.weight", {I, H});
+    add(p + "intermediate.dense.bias", {I});
+    add(p + "output.dense.weight", {H, I});
+    add(p + "output.dense.bias", {H});
+    add(p + "output.LayerNorm.weight", {H});
+    add(p + "output.LayerNorm.bias", {H});
+  }
+  add(n.head_dense + ".weight", {H, H});
+  add(n.head_dense + ".bias", {H});
+  add(n.head_ln + ".weight", {H});
+  add(n.head_ln + ".bias", {H});
+  if (!tied) add(n.decoder_w, {V, H});
+  add(n.decoder_b, {V});
+  buffer_.assign(entries_.back().offset + static_cast<std::uint64_t>(product(entries_.back().shape)),
+                 0.0f);
+}
+
+WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file, bool untie_decoder) {
+  const Naming n = naming_for(c, &file);
+  if (!c.tie_word_embeddings && !file.find(n.decoder_w)) {
+    throw Error(ErrorCode::invalid_format,
+                fmt::format("{}: config has tie_word_embeddings = false but tensor '{}' is missing",
+                            file.path().string(), n.decoder_w));
+  }
+  const bool tied = c.tie_word_embeddings && !untie_decoder;
+  lay_out(c, n, tied);
+  for (const Entry& e : entries_) {
+    float* data = buffer_.data() + e.offset;
+    const auto count = static_cast<std::uint64_t>(product(e.shape));
+    if (e.name == n.decoder_w && !file.find(e.name)) {
+      // An untied decoder starts as a copy of the tied one the file implies.
+      std::copy_n(buffer_.data() + entries_.front().offset, count, data);
+      continue;
+    }
+    const TensorInfo& info = file.get(e.name);
+    if (info.shape != e.shape) {
+      throw Error(ErrorCode::invalid_format,
+                  fmt::format("{}: tensor '{}' has shape [{}] but the config implies [{}]",
+                              file.path().string(), e.name, fmt::join(info.shape, ", "),
+                              fmt::join(e.shape, ", ")));
+    }
+    file.read_f32(info, {data, count});
+  }
+  index(c, tied);
+}
+
+WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool untie_decoder) {
+  const bool tied = c.tie_word_embeddings && !untie_decoder;
+  lay_out(c, naming_for(c, nullptr), tied);
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  for (const Entry& e : entries_) {
+    float* data = buffer_.data() + e.offset;
+    const auto count = static_cast<std::size_t>(product(e.shape));
+    const bool is_norm = e.name.find("LayerNorm") != std::string::npos ||
+                         e.name.find("layer_norm") != std::string::npos;
+    if (is_norm && e.name.ends_with(".weight")) {
+      std::fill_n(data, count, 1.0f);
+    } else if (e.shape.size() == 2) {
+      for (std::size_t i = 0; i < count; ++i) data[i] = normal(gen);
+    }  // biases stay 0
+  }
+  index(c, tied);
+}
+
+void WeightStore::index(const TransformerConfig& c, bool tied) {
+  for (const Entry& e : entries_) {
+    params_.add(e.name, buffer_.data() + e.offset, static_cast<std::uint64_t>(product(e.shape)));
+  }
+  const auto at = [&](std::size_t& i) { return buffer_.data() + entries_[i++].offset; };
+  std::size_t i = 0;
+  weights_.word_embeddings = at(i);
+  weights_.position_embeddings = at(i);
+  weights_.token_type_embeddings = at(i);
+  weights_.embeddings_ln_w = at(i);
+  weights_.embeddings_ln_b = at(i);
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    LayerWeights w{};
+    w.query_w = at(i), w.query_b = at(i), w.key_w = at(i), w.key_b = at(i);
+    w.value_w = at(i), w.value_b = at(i);
+    w.attn_out_w = at(i), w.attn_out_b = at(i), w.attn_ln_w = at(i), w.attn_ln_b = at(i);
+    w.inter_w = at(i), w.inter_b = at(i);
+    w.out_w = at(i), w.out_b = at(i), w.out_ln_w = at(i), w.out_ln_b = at(i);
+    weights_.layers.push_back(w);
+  }
+  weights_.head_dense_w = at(i);
+  weights_.head_dense_b = at(i);
+  weights_.head_ln_w = at(i);
+  weights_.head_ln_b = at(i);
+  weights_.decoder_w = tied ? weights_.word_embeddings : at(i);
+  weights_.decoder_b = at(i);
+}
+
+}  // namespace model
+MEZO_END_NAMESPACE

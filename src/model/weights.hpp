@@ -1,0 +1,71 @@
+// The parameter layout of a RoBERTa/BERT masked LM: every trainable tensor,
+// under its Hugging Face name, in one contiguous fp32 buffer, so a single
+// perturbation pass covers the whole model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mezo/io/safetensors.hpp"
+#include "mezo/model/config.hpp"
+#include "mezo/params.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model {
+
+struct LayerWeights {
+  const float *query_w, *query_b, *key_w, *key_b, *value_w, *value_b;  // (H, H), (H)
+  const float *attn_out_w, *attn_out_b, *attn_ln_w, *attn_ln_b;        // (H, H), (H), (H), (H)
+  const float *inter_w, *inter_b;                                      // (I, H), (I)
+  const float *out_w, *out_b, *out_ln_w, *out_ln_b;                    // (H, I), (H), (H), (H)
+};
+
+struct ModelWeights {
+  const float *word_embeddings, *position_embeddings, *token_type_embeddings;  // (V|P|T, H)
+  const float *embeddings_ln_w, *embeddings_ln_b;                              // (H)
+  std::vector<LayerWeights> layers;
+  const float *head_dense_w, *head_dense_b, *head_ln_w, *head_ln_b;  // (H, H), (H), (H), (H)
+  const float* decoder_w;                                            // (V, H), maybe = word embeddings
+  const float* decoder_b;                                            // (V)
+};
+
+// Owns the buffer and knows where each tensor lives in it.
+class WeightStore {
+ public:
+  // Allocates the layout for `config` and fills it from `file`. Throws
+  // mezo::Error naming the file and tensor for a missing tensor or a shape
+  // that disagrees with the config.
+  WeightStore(const TransformerConfig& config, const SafetensorsFile& file, bool untie_decoder);
+  // Random weights (N(0, 0.02²) matrices and embeddings, zero biases, unit
+  // LayerNorm gains, as BERT initialises), for benchmarks and tests.
+  WeightStore(const TransformerConfig& config, std::uint64_t seed, bool untie_decoder);
+
+  const ParamSet& params() const { return params_; }
+  const ModelWeights& weights() const { return weights_; }
+
+ private:
+  struct Entry {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::uint64_t offset;  // into buffer_
+  };
+  struct Naming {
+    std::string encoder;  // "roberta." or "bert." ("" for prefix-less checkpoints)
+    std::string head_dense, head_ln, decoder_w, decoder_b;
+  };
+  static Naming naming_for(const TransformerConfig& config, const SafetensorsFile* file);
+  void add(std::string name, std::vector<std::int64_t> shape);
+  // Lays out every tensor for `config` and allocates the buffer (zeros).
+  void lay_out(const TransformerConfig& config, const Naming& naming, bool tied);
+  // Builds params_ and weights_ once the buffer holds its values.
+  void index(const TransformerConfig& config, bool tied);
+
+  std::vector<Entry> entries_;
+  std::vector<float> buffer_;
+  ParamSet params_;
+  ModelWeights weights_{};
+};
+
+}  // namespace model
+MEZO_END_NAMESPACE

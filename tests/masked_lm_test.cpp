@@ -1,0 +1,221 @@
+// The transformer forward against the PyTorch reference: tiny random RoBERTa
+// and BERT checkpoints and the reference's outputs on a padded batch, made by
+// tools/make_model_fixtures.py (see there for how to regenerate them).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mezo/mezo.hpp>
+#include <mezo/io/safetensors.hpp>
+#include <mezo/model/masked_lm.hpp>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = MEZO_TEST_FIXTURES_DIR;
+
+struct Reference {
+  mezo::TokenBatch batch;
+  std::vector<std::vector<std::vector<float>>> hidden;  // [row][real position][hidden]
+  std::vector<mezo::MaskQuery> queries;
+  std::vector<std::vector<float>> logits;  // [query][vocab]
+};
+
+Reference load_reference(const fs::path& folder) {
+  std::ifstream in(folder / "expected.json");
+  const auto j = nlohmann::json::parse(in);
+  Reference ref;
+  std::vector<std::vector<std::int32_t>> rows = j.at("input_ids");
+  ref.batch.rows = static_cast<std::int64_t>(rows.size());
+  ref.batch.seq_len = static_cast<std::int64_t>(rows[0].size());
+  for (const auto& row : rows) ref.batch.ids.insert(ref.batch.ids.end(), row.begin(), row.end());
+  ref.batch.lengths = j.at("lengths").get<std::vector<std::int32_t>>();
+  ref.hidden = j.at("hidden").get<decltype(ref.hidden)>();
+  for (const auto& q : j.at("queries"))
+    ref.queries.push_back({q[0].get<std::int64_t>(), q[1].get<std::int64_t>()});
+  ref.logits = j.at("logits").get<decltype(ref.logits)>();
+  return ref;
+}
+
+struct Error {
+  double max_abs = 0, max_ref = 0;
+  void add(double ours, double ref) {
+    max_abs = std::max(max_abs, std::abs(ours - ref));
+    max_ref = std::max(max_ref, std::abs(ref));
+  }
+  double relative() const { return max_abs / max_ref; }
+};
+
+class MaskedLMParity : public ::testing::TestWithParam<const char*> {};
+
+// Target from the issue: 1e-5 relative to the largest reference value. What
+// we reach is printed (see also docs/ for the recorded figures).
+TEST_P(MaskedLMParity, MatchesTheReferenceForward) {
+  const fs::path folder = kFixtures / GetParam();
+  const Reference ref = load_reference(folder);
+  for (int threads : {1, 2}) {
+    mezo::MaskedLM model = mezo::MaskedLM::load(folder, {.num_threads = threads});
+    const auto& c = model.config();
+    std::vector<float> hidden(
+        static_cast<std::size_t>(ref.batch.rows * ref.batch.seq_len * c.hidden_size));
+    model.last_hidden_state(ref.batch, hidden);
+    Error hidden_error;
+    for (std::size_t r = 0; r < ref.hidden.size(); ++r) {
+      for (std::size_t t = 0; t < ref.hidden[r].size(); ++t) {
+        for (std::int64_t e = 0; e < c.hidden_size; ++e) {
+          hidden_error.add(hidden[(r * ref.batch.seq_len + t) * c.hidden_size + e],
+                           ref.hidden[r][t][e]);
+        }
+      }
+    }
+    std::vector<float> logits(ref.queries.size() * static_cast<std::size_t>(c.vocab_size));
+    model.mlm_logits(ref.batch, ref.queries, {}, logits);
+    Error logit_error;
+    for (std::size_t q = 0; q < ref.queries.size(); ++q) {
+      for (std::int64_t v = 0; v < c.vocab_size; ++v)
+        logit_error.add(logits[q * c.vocab_size + v], ref.logits[q][v]);
+    }
+    std::printf("%s, %d threads: hidden max abs %.3g (rel %.3g), logits max abs %.3g (rel %.3g)\n",
+                GetParam(), threads, hidden_error.max_abs, hidden_error.relative(),
+                logit_error.max_abs, logit_error.relative());
+    EXPECT_LT(hidden_error.relative(), 1e-5);
+    EXPECT_LT(logit_error.relative(), 1e-5);
+  }
+}
+
+TEST_P(MaskedLMParity, SelectedVocabularyIdsEqualTheFullHeadsColumns) {
+  const fs::path folder = kFixtures / GetParam();
+  const Reference ref = load_reference(folder);
+  mezo::MaskedLM model = mezo::MaskedLM::load(folder);
+  const std::int64_t V = model.config().vocab_size;
+  std::vector<float> full(ref.queries.size() * static_cast<std::size_t>(V));
+  model.mlm_logits(ref.batch, ref.queries, {}, full);
+  const std::vector<std::int32_t> ids = {7, 300, 42};
+  std::vector<float> some(ref.queries.size() * ids.size());
+  model.mlm_logits(ref.batch, ref.queries, ids, some);
+  for (std::size_t q = 0; q < ref.queries.size(); ++q) {
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      EXPECT_NEAR(some[q * ids.size() + j], full[q * V + ids[j]], 1e-5f);
+    }
+  }
+}
+
+// Padding must not leak: a row's result is the same alone or padded in a batch.
+TEST_P(MaskedLMParity, PaddingDoesNotChangeARowsResult) {
+  const fs::path folder = kFixtures / GetParam();
+  const Reference ref = load_reference(folder);
+  mezo::MaskedLM model = mezo::MaskedLM::load(folder);
+  const std::int64_t V = model.config().vocab_size;
+  const std::vector<std::int32_t> short_row(
+      ref.batch.ids.begin() + 2 * ref.batch.seq_len,
+      ref.batch.ids.begin() + 2 * ref.batch.seq_len + ref.batch.lengths[2]);
+  const std::vector<std::vector<std::int32_t>> alone = {short_row};
+  const auto batch =
+      mezo::TokenBatch::pad(alone, static_cast<std::int32_t>(model.config().pad_token_id));
+  const std::vector<mezo::MaskQuery> q = {{0, 1}};
+  std::vector<float> logits(static_cast<std::size_t>(V));
+  model.mlm_logits(batch, q, {}, logits);
+  for (std::int64_t v = 0; v < V; ++v) EXPECT_NEAR(logits[v], ref.logits.back()[v], 1e-4f) << v;
+}
+
+TEST_P(MaskedLMParity, ExposesEveryTrainableTensorInOneBuffer) {
+  mezo::MaskedLM model = mezo::MaskedLM::load(kFixtures / GetParam());
+  const auto views = model.params().views();
+  ASSERT_FALSE(views.empty());
+  for (std::size_t i = 1; i < views.size(); ++i) {
+    EXPECT_EQ(views[i].f32(), views[i - 1].f32() + views[i - 1].size) << views[i].name;
+  }
+  EXPECT_NE(model.params().find(std::string(GetParam()) == "tiny-roberta"
+                                    ? "roberta.encoder.layer.1.attention.self.query.weight"
+                                    : "bert.encoder.layer.1.attention.self.query.weight"),
+            nullptr);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, MaskedLMParity, ::testing::Values("tiny-roberta", "tiny-bert"));
+
+TEST(MaskedLM, PerturbingTheParamsChangesTheLogits) {
+  mezo::MaskedLM model = mezo::MaskedLM::load(kFixtures / "tiny-roberta");
+  const std::vector<std::vector<std::int32_t>> rows = {{0, 10, 20, 30, 2}};
+  const auto batch = mezo::TokenBatch::pad(rows, 1);
+  const std::vector<mezo::MaskQuery> q = {{0, 2}};
+  const std::vector<std::int32_t> ids = {5, 6};
+  std::vector<float> before(2), after(2), restored(2);
+  model.mlm_logits(batch, q, ids, before);
+  const auto perturbation = mezo::gaussian_perturbation();
+  mezo::perturb_inplace(model.params(), *perturbation, 3, 1e-2f);
+  model.mlm_logits(batch, q, ids, after);
+  mezo::perturb_inplace(model.params(), *perturbation, 3, -1e-2f);
+  model.mlm_logits(batch, q, ids, restored);
+  EXPECT_NE(before, after);
+  EXPECT_NEAR(restored[0], before[0], 1e-4f);
+}
+
+TEST(MaskedLM, BadInputsAreClearErrors) {
+  mezo::MaskedLM model = mezo::MaskedLM::load(kFixtures / "tiny-bert");
+  std::vector<float> out(1);
+  const std::vector<std::int32_t> one = {3};
+  const auto expect_error = [&](const mezo::TokenBatch& b, std::vector<mezo::MaskQuery> q,
+                                const char* what) {
+    try {
+      model.mlm_logits(b, q, one, out);
+      ADD_FAILURE() << "expected an error mentioning '" << what << "'";
+    } catch (const mezo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  const std::vector<std::vector<std::int32_t>> bad_id = {{101, 5000, 102}};
+  expect_error(mezo::TokenBatch::pad(bad_id, 0), {{0, 1}}, "outside the vocabulary");
+  const std::vector<std::vector<std::int32_t>> too_long = {std::vector<std::int32_t>(41, 5)};
+  expect_error(mezo::TokenBatch::pad(too_long, 0), {{0, 1}}, "exceed");
+  const std::vector<std::vector<std::int32_t>> fine = {{101, 5, 102}, {101, 102}};
+  expect_error(mezo::TokenBatch::pad(fine, 0), {{1, 2}}, "not a real token");
+  EXPECT_THROW(mezo::MaskedLM::load(kFixtures / "no-such-model"), mezo::Error);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MaskedLM, CheckpointThatDisagreesWithTheConfigIsAClearError) {
+  const fs::path folder = kFixtures / "tiny-bert";
+  auto config = mezo::load_transformer_config(folder / "config.json");
+  config.intermediate_size = 64;
+  try {
+    mezo::MaskedLM::load(config, folder / "model.safetensors");
+    FAIL() << "expected an error";
+  } catch (const mezo::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.0.intermediate.dense.weight"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MaskedLM, MissingTensorIsAClearError) {
+  const fs::path folder = kFixtures / "tiny-bert";
+  const auto file = mezo::SafetensorsFile::open(folder / "model.safetensors");
+  std::vector<std::vector<float>> data;
+  std::vector<mezo::TensorF32View> kept;
+  data.reserve(file.tensors().size());
+  for (const auto& t : file.tensors()) {
+    if (t.name == "bert.encoder.layer.1.output.LayerNorm.bias") continue;
+    data.emplace_back(t.num_elements());
+    file.read_f32(t, data.back());
+    kept.push_back({t.name, t.shape, data.back()});
+  }
+  const fs::path broken = fs::temp_directory_path() / "mezo_missing_tensor.safetensors";
+  mezo::write_safetensors(broken, kept);
+  try {
+    mezo::MaskedLM::load(mezo::load_transformer_config(folder / "config.json"), broken);
+    FAIL() << "expected an error";
+  } catch (const mezo::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.1.output.LayerNorm.bias"), std::string::npos)
+        << e.what();
+  }
+  fs::remove(broken);
+}
+
+}  // namespace

@@ -10,7 +10,6 @@
 #include <mezo/error.hpp>
 #include <mezo/text/tokenizer.hpp>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>

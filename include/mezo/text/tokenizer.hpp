@@ -38,7 +38,10 @@ class MEZO_API Tokenizer {
   virtual const SpecialTokens& special_tokens() const = 0;
 };
 
-// RoBERTa / GPT-2 byte-level BPE (vocab.json + merges.txt).
+// RoBERTa / GPT-2 byte-level BPE (vocab.json + merges.txt). The special
+// tokens <s> </s> <pad> <unk> <mask> met in the text stay whole, as Hugging
+// Face's added tokens do; <mask> also takes the whitespace before it (lstrip,
+// as in roberta-base's tokenizer.json), so " It was <mask>." ends [was, <mask>, .].
 MEZO_API std::unique_ptr<Tokenizer> load_bpe_tokenizer(const std::filesystem::path& vocab_json,
                                                        const std::filesystem::path& merges_txt);
 
@@ -49,7 +52,8 @@ struct WordPieceOptions {
   std::size_t max_chars_per_word = 100;  // longer words become [UNK]
 };
 
-// BERT WordPiece (vocab.txt).
+// BERT WordPiece (vocab.txt). [PAD] [UNK] [CLS] [SEP] [MASK] met in the text
+// stay whole (never lower-cased or split). Throws when the vocabulary has no [UNK].
 MEZO_API std::unique_ptr<Tokenizer> load_wordpiece_tokenizer(const std::filesystem::path& vocab_txt,
                                                              const WordPieceOptions& options = {});
 

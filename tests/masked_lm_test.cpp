@@ -219,3 +219,42 @@ TEST(MaskedLM, MissingTensorIsAClearError) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EncoderOnlyCheckpoint, LoadsWithoutAHeadAndMeanPoolsLikeTheReference) {
+  const fs::path folder = kFixtures / "tiny-bert-encoder";
+  std::ifstream in(folder / "expected.json");
+  const auto j = nlohmann::json::parse(in);
+  const std::vector<std::vector<std::int32_t>> ids = j.at("input_ids");
+  const std::vector<std::int32_t> lengths = j.at("lengths");
+  std::vector<std::vector<std::int32_t>> rows;
+  for (std::size_t r = 0; r < ids.size(); ++r) rows.emplace_back(ids[r].begin(), ids[r].begin() + lengths[r]);
+  const auto batch = mezo::TokenBatch::pad(rows, 0);
+
+  mezo::MaskedLM model = mezo::MaskedLM::load(folder);
+  EXPECT_FALSE(model.has_mlm_head());
+  EXPECT_EQ(model.params().find("pooler.dense.weight"), nullptr) << "the pooler is not part of the model";
+  const std::int64_t H = model.config().hidden_size;
+  std::vector<float> pooled(rows.size() * static_cast<std::size_t>(H));
+  model.mean_pooled(batch, pooled);
+  const std::vector<std::vector<float>> expected = j.at("mean_pooled");
+  Error error;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::int64_t e = 0; e < H; ++e) error.add(pooled[r * H + e], expected[r][e]);
+  }
+  std::printf("tiny-bert-encoder mean pooled: max abs %.3g (rel %.3g)\n", error.max_abs, error.relative());
+  EXPECT_LT(error.relative(), 1e-5);
+
+  std::vector<float> logits(2);
+  const std::vector<mezo::MaskQuery> q = {{0, 1}};
+  const std::vector<std::int32_t> words = {5, 6};
+  try {
+    model.mlm_logits(batch, q, words, logits);
+    FAIL() << "expected an error";
+  } catch (const mezo::Error& e) {
+    EXPECT_EQ(e.code(), mezo::ErrorCode::unsupported);
+  }
+}
+
+}  // namespace

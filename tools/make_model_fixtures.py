@@ -13,7 +13,9 @@ The models are small on purpose (2 layers, hidden 64, 4 heads, intermediate
 a few hundred kilobytes. The vocabulary is reduced only in size: ids are plain
 integers here, no tokenizer is involved. RoBERTa's decoder is untied from its
 word embeddings (as in the MeZO paper's runs); BERT's is tied (as in
-bert-base-uncased), so both loading paths are covered. All weights, LayerNorm
+bert-base-uncased), so both loading paths are covered. A third, encoder-only
+BERT (no MLM head, like the sentence encoder the SST-2 example defaults to)
+records mean-pooled sentence embeddings instead of logits. All weights, LayerNorm
 gains and biases included, are drawn at random so that a tensor loaded into the
 wrong place changes the result.
 
@@ -113,6 +115,38 @@ def make(kind, out_dir, seed):
     print(f"wrote {folder}: {sum(p.numel() for p in model.parameters())} parameters")
 
 
+def make_encoder(out_dir, seed):
+    """An encoder-only BERT (no MLM head, with the pooler), like a
+    sentence-transformers checkpoint; expected.json holds its mean-pooled
+    sentence embeddings over the real tokens."""
+    config = transformers.BertConfig(
+        **COMMON, max_position_embeddings=MAX_POSITIONS, pad_token_id=0, layer_norm_eps=1e-12)
+    model = transformers.BertModel(config)
+    model.config._attn_implementation = "eager"
+    randomise(model, seed)
+    model.eval()
+    folder = out_dir / "tiny-bert-encoder"
+    model.save_pretrained(folder, safe_serialization=True)
+    gen = torch.Generator().manual_seed(seed + 1)
+    ids, lengths, _ = batch_for("bert", gen)
+    input_ids = torch.tensor(ids)
+    mask = torch.tensor([[1 if t < n else 0 for t in range(len(ids[0]))] for n in lengths])
+    with torch.no_grad():
+        hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    m = mask.unsqueeze(-1).float()
+    pooled = (hidden * m).sum(1) / m.sum(1)
+    expected = {
+        "generated_by": "tools/make_model_fixtures.py",
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "input_ids": ids,
+        "lengths": lengths,
+        "mean_pooled": pooled.tolist(),
+    }
+    (folder / "expected.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
+    print(f"wrote {folder}: {sum(p.numel() for p in model.parameters())} parameters")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("tests/fixtures"))
@@ -120,6 +154,7 @@ def main():
     torch.manual_seed(0)
     make("roberta", args.out, seed=1)
     make("bert", args.out, seed=2)
+    make_encoder(args.out, seed=3)
 
 
 if __name__ == "__main__":

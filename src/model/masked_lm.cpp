@@ -186,6 +186,28 @@ MaskedLM MaskedLM::random(const TransformerConfig& config, std::uint64_t seed,
 }
 
 const TransformerConfig& MaskedLM::config() const { return impl_->config; }
+bool MaskedLM::has_mlm_head() const { return impl_->store.has_mlm_head(); }
+
+void MaskedLM::mean_pooled(const TokenBatch& batch, std::span<float> out) {
+  ThreadScope scope(impl_->threads());
+  const std::int64_t H = impl_->config.hidden_size;
+  if (static_cast<std::int64_t>(out.size()) != batch.rows * H) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("MaskedLM::mean_pooled: output holds {} floats, needs {} rows × {}",
+                            out.size(), batch.rows, H));
+  }
+  impl_->encode(batch);
+  for (std::int64_t r = 0; r < batch.rows; ++r) {
+    float* pooled = out.data() + r * H;
+    std::fill_n(pooled, H, 0.0f);
+    for (std::int64_t t = 0; t < batch.lengths[r]; ++t) {
+      const float* h = impl_->hidden.data() + (r * batch.seq_len + t) * H;
+      for (std::int64_t e = 0; e < H; ++e) pooled[e] += h[e];
+    }
+    const float inv = 1.0f / static_cast<float>(batch.lengths[r]);
+    for (std::int64_t e = 0; e < H; ++e) pooled[e] *= inv;
+  }
+}
 const ParamSet& MaskedLM::params() const { return impl_->store.params(); }
 
 void MaskedLM::last_hidden_state(const TokenBatch& batch, std::span<float> out) {
@@ -203,6 +225,11 @@ void MaskedLM::last_hidden_state(const TokenBatch& batch, std::span<float> out) 
 void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> queries,
                           std::span<const std::int32_t> vocab_ids, std::span<float> out) {
   Impl& m = *impl_;
+  if (!m.store.has_mlm_head()) {
+    throw Error(ErrorCode::unsupported,
+                "MaskedLM::mlm_logits: this checkpoint has no masked-LM head (an encoder-only "
+                "model such as a sentence encoder); use mean_pooled() with a similarity head");
+  }
   ThreadScope scope(m.threads());
   const std::int64_t H = m.config.hidden_size;
   const std::int64_t nq = static_cast<std::int64_t>(queries.size());

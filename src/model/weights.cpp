@@ -56,7 +56,7 @@ void WeightStore::add(std::string name, std::vector<std::int64_t> shape) {
   entries_.push_back({std::move(name), std::move(shape), offset});
 }
 
-void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied) {
+void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied, bool with_head) {
   const std::int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   const std::string emb = n.encoder + "embeddings.";
   add(emb + "word_embeddings.weight", {V, H});
@@ -81,25 +81,32 @@ void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied
     add(p + "output.LayerNorm.weight", {H});
     add(p + "output.LayerNorm.bias", {H});
   }
-  add(n.head_dense + ".weight", {H, H});
-  add(n.head_dense + ".bias", {H});
-  add(n.head_ln + ".weight", {H});
-  add(n.head_ln + ".bias", {H});
-  if (!tied) add(n.decoder_w, {V, H});
-  add(n.decoder_b, {V});
+  if (with_head) {
+    add(n.head_dense + ".weight", {H, H});
+    add(n.head_dense + ".bias", {H});
+    add(n.head_ln + ".weight", {H});
+    add(n.head_ln + ".bias", {H});
+    if (!tied) add(n.decoder_w, {V, H});
+    add(n.decoder_b, {V});
+  }
   buffer_.assign(entries_.back().offset + static_cast<std::uint64_t>(product(entries_.back().shape)),
                  0.0f);
 }
 
 WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file, bool untie_decoder) {
   const Naming n = naming_for(c, &file);
-  if (!c.tie_word_embeddings && !file.find(n.decoder_w)) {
+  // A checkpoint with none of the head's tensors is an encoder (a sentence
+  // encoder such as all-MiniLM-L6-v2); one with only some of them is broken,
+  // and the loop below names the first missing tensor.
+  has_mlm_head_ = file.find(n.head_dense + ".weight") || file.find(n.head_ln + ".weight") ||
+                  file.find(n.decoder_b) || file.find(n.decoder_w);
+  if (has_mlm_head_ && !c.tie_word_embeddings && !file.find(n.decoder_w)) {
     throw Error(ErrorCode::invalid_format,
                 fmt::format("{}: config has tie_word_embeddings = false but tensor '{}' is missing",
                             file.path().string(), n.decoder_w));
   }
   const bool tied = c.tie_word_embeddings && !untie_decoder;
-  lay_out(c, n, tied);
+  lay_out(c, n, tied, has_mlm_head_);
   for (const Entry& e : entries_) {
     float* data = buffer_.data() + e.offset;
     const auto count = static_cast<std::uint64_t>(product(e.shape));
@@ -122,7 +129,7 @@ WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file
 
 WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool untie_decoder) {
   const bool tied = c.tie_word_embeddings && !untie_decoder;
-  lay_out(c, naming_for(c, nullptr), tied);
+  lay_out(c, naming_for(c, nullptr), tied, true);
   std::mt19937_64 gen(seed);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   for (const Entry& e : entries_) {
@@ -159,6 +166,7 @@ void WeightStore::index(const TransformerConfig& c, bool tied) {
     w.out_w = at(i), w.out_b = at(i), w.out_ln_w = at(i), w.out_ln_b = at(i);
     weights_.layers.push_back(w);
   }
+  if (!has_mlm_head_) return;
   weights_.head_dense_w = at(i);
   weights_.head_dense_b = at(i);
   weights_.head_ln_w = at(i);

@@ -28,6 +28,7 @@ struct ModelWeights {
   const float *head_dense_w, *head_dense_b, *head_ln_w, *head_ln_b;  // (H, H), (H), (H), (H)
   const float* decoder_w;                                            // (V, H), maybe = word embeddings
   const float* decoder_b;                                            // (V)
+  // All head pointers are null for an encoder-only checkpoint.
 };
 
 // Owns the buffer and knows where each tensor lives in it.
@@ -42,6 +43,8 @@ class WeightStore {
   WeightStore(const TransformerConfig& config, std::uint64_t seed, bool untie_decoder);
 
   const ParamSet& params() const { return params_; }
+  // False for an encoder-only checkpoint (e.g. a sentence encoder): no MLM head.
+  bool has_mlm_head() const { return has_mlm_head_; }
   const ModelWeights& weights() const { return weights_; }
 
  private:
@@ -57,7 +60,7 @@ class WeightStore {
   static Naming naming_for(const TransformerConfig& config, const SafetensorsFile* file);
   void add(std::string name, std::vector<std::int64_t> shape);
   // Lays out every tensor for `config` and allocates the buffer (zeros).
-  void lay_out(const TransformerConfig& config, const Naming& naming, bool tied);
+  void lay_out(const TransformerConfig& config, const Naming& naming, bool tied, bool with_head);
   // Builds params_ and weights_ once the buffer holds its values.
   void index(const TransformerConfig& config, bool tied);
 
@@ -65,6 +68,7 @@ class WeightStore {
   std::vector<float> buffer_;
   ParamSet params_;
   ModelWeights weights_{};
+  bool has_mlm_head_ = true;
 };
 
 }  // namespace model

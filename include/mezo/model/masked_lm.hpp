@@ -61,6 +61,9 @@ class MEZO_API MaskedLM {
   ~MaskedLM();
 
   const TransformerConfig& config() const;
+  // False for a checkpoint without the MLM head's tensors (an encoder such as
+  // a sentence-transformers model): mlm_logits is then unavailable.
+  bool has_mlm_head() const;
   // Every trainable tensor, under its Hugging Face name, in checkpoint order.
   const ParamSet& params() const;
   std::uint64_t num_parameters() const { return params().num_elements(); }
@@ -72,6 +75,10 @@ class MEZO_API MaskedLM {
   // query outside its row's real tokens.
   void mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> queries,
                   std::span<const std::int32_t> vocab_ids, std::span<float> out);
+
+  // The mean of each row's last hidden states over its real tokens (the
+  // pooling sentence-transformers models are trained with), [rows × hidden].
+  void mean_pooled(const TokenBatch& batch, std::span<float> out);
 
   // The encoder's last hidden states, [rows × seq_len × hidden] (padding
   // positions included, as the reference computes them).

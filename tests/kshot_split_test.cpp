@@ -18,7 +18,7 @@
 #include <vector>
 
 // The private generator behind make_kshot_split (header-only).
-#include "../src/data/numpy_mt19937.hpp"
+#include "data/numpy_mt19937.hpp"  // private header, tested directly
 
 namespace fs = std::filesystem;
 

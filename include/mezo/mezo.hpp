@@ -4,6 +4,7 @@
 
 #include "mezo/config.hpp"
 #include "mezo/counter_rng.hpp"
+#include "mezo/data/labeled_text.hpp"
 #include "mezo/device.hpp"
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"

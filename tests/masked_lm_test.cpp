@@ -258,3 +258,29 @@ TEST(EncoderOnlyCheckpoint, LoadsWithoutAHeadAndMeanPoolsLikeTheReference) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MaskedLM, SavePretrainedRoundTrips) {
+  for (auto type : {mezo::ModelType::roberta, mezo::ModelType::bert}) {
+    mezo::TransformerConfig c;
+    c.model_type = type;
+    c.vocab_size = 50, c.hidden_size = 16, c.num_hidden_layers = 1, c.num_attention_heads = 2;
+    c.intermediate_size = 32, c.max_position_embeddings = 20, c.type_vocab_size = 1, c.pad_token_id = 1;
+    mezo::MaskedLM model = mezo::MaskedLM::random(c, 5);
+    const fs::path dir = fs::temp_directory_path() / "mezo_saved_model";
+    model.save_pretrained(dir);
+    mezo::MaskedLM loaded = mezo::MaskedLM::load(dir);
+    EXPECT_EQ(loaded.num_parameters(), model.num_parameters());
+    const std::vector<std::vector<std::int32_t>> rows = {{0, 7, 8, 9, 2}};
+    const auto batch = mezo::TokenBatch::pad(rows, 1);
+    const std::vector<mezo::MaskQuery> q = {{0, 2}};
+    std::vector<float> a(50), b(50);
+    model.mlm_logits(batch, q, {}, a);
+    loaded.mlm_logits(batch, q, {}, b);
+    EXPECT_EQ(a, b);
+    fs::remove_all(dir);
+  }
+}
+
+}  // namespace

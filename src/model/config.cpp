@@ -170,4 +170,23 @@ TransformerConfig load_transformer_config(const std::filesystem::path& path) {
   return parse_transformer_config(text, path.string());
 }
 
+std::string transformer_config_to_json(const TransformerConfig& c) {
+  const bool roberta = c.model_type == ModelType::roberta;
+  nlohmann::ordered_json j;
+  j["architectures"] = {roberta ? "RobertaForMaskedLM" : "BertForMaskedLM"};
+  j["model_type"] = to_string(c.model_type);
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["intermediate_size"] = c.intermediate_size;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["type_vocab_size"] = c.type_vocab_size;
+  j["layer_norm_eps"] = c.layer_norm_eps;
+  j["pad_token_id"] = c.pad_token_id;
+  j["hidden_act"] = c.hidden_act;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  return j.dump(2) + "\n";
+}
+
 MEZO_END_NAMESPACE

@@ -8,6 +8,7 @@
 
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
+#include "file_io.hpp"
 #include "model/cpu_layers.hpp"
 #include "model/weights.hpp"
 
@@ -186,6 +187,18 @@ MaskedLM MaskedLM::random(const TransformerConfig& config, std::uint64_t seed,
 }
 
 const TransformerConfig& MaskedLM::config() const { return impl_->config; }
+void MaskedLM::save_pretrained(const std::filesystem::path& dir) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw Error(ErrorCode::io, fmt::format("cannot create model folder '{}': {}", dir.string(),
+                                           ec.message()));
+  }
+  const std::string config = transformer_config_to_json(impl_->config);
+  detail::write_file_atomically(dir / "config.json", config.data(), config.size());
+  write_safetensors(dir / "model.safetensors", impl_->store.tensors());
+}
+
 bool MaskedLM::has_mlm_head() const { return impl_->store.has_mlm_head(); }
 
 void MaskedLM::mean_pooled(const TokenBatch& batch, std::span<float> out) {

@@ -146,6 +146,15 @@ WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool un
   index(c, tied);
 }
 
+std::vector<TensorF32View> WeightStore::tensors() const {
+  std::vector<TensorF32View> views;
+  for (const Entry& e : entries_) {
+    views.push_back({e.name, e.shape,
+                     {buffer_.data() + e.offset, static_cast<std::size_t>(product(e.shape))}});
+  }
+  return views;
+}
+
 void WeightStore::index(const TransformerConfig& c, bool tied) {
   for (const Entry& e : entries_) {
     params_.add(e.name, buffer_.data() + e.offset, static_cast<std::uint64_t>(product(e.shape)));

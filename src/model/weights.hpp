@@ -43,6 +43,8 @@ class WeightStore {
   WeightStore(const TransformerConfig& config, std::uint64_t seed, bool untie_decoder);
 
   const ParamSet& params() const { return params_; }
+  // Every stored tensor under its name and shape, for saving.
+  std::vector<TensorF32View> tensors() const;
   // False for an encoder-only checkpoint (e.g. a sentence encoder): no MLM head.
   bool has_mlm_head() const { return has_mlm_head_; }
   const ModelWeights& weights() const { return weights_; }

@@ -38,6 +38,10 @@ struct TransformerConfig {
 // unknown model_type or an unsupported hidden_act.
 MEZO_API TransformerConfig parse_transformer_config(std::string_view json, std::string_view source);
 
+// The config as Hugging Face config.json text (the fields above, plus
+// "architectures"), which parse_transformer_config reads back unchanged.
+MEZO_API std::string transformer_config_to_json(const TransformerConfig& config);
+
 // Reads and parses a config.json file.
 MEZO_API TransformerConfig load_transformer_config(const std::filesystem::path& path);
 

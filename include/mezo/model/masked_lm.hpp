@@ -61,6 +61,10 @@ class MEZO_API MaskedLM {
   ~MaskedLM();
 
   const TransformerConfig& config() const;
+
+  // Writes `dir`/config.json and `dir`/model.safetensors (the current
+  // weights, HF names, F32), each atomically; creates `dir` if needed.
+  void save_pretrained(const std::filesystem::path& dir) const;
   // False for a checkpoint without the MLM head's tensors (an encoder such as
   // a sentence-transformers model): mlm_logits is then unavailable.
   bool has_mlm_head() const;

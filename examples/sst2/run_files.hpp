@@ -1,0 +1,40 @@
+// The files of a run folder, written so that a kill at any moment loses at
+// most the step in flight and never leaves a half-written file behind:
+//   run.json          options, progress, evaluations, result (atomic rewrite)
+//   trajectory.mezotrj the seed log: with the initial weights, the checkpoint
+//   metrics.jsonl     one JSON object per step (single appends; a resumed run
+//                     first rewrites it without the steps it will redo)
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace sst2 {
+
+// Writes `j` to `path` atomically (temp file, fsync, rename).
+void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j);
+nlohmann::json read_json(const std::filesystem::path& path);
+
+// A 64-bit FNV-1a digest of a file, to recognise the initial weights on resume.
+std::string file_digest(const std::filesystem::path& path);
+
+class MetricsLog {
+ public:
+  // Creates or, when resuming, rewrites `path` keeping only lines whose
+  // "step" is below `first_step` (and dropping a torn last line).
+  MetricsLog(const std::filesystem::path& path, std::int64_t first_step);
+  ~MetricsLog();
+  MetricsLog(const MetricsLog&) = delete;
+  MetricsLog& operator=(const MetricsLog&) = delete;
+  // One line, one write(2).
+  void append(const nlohmann::json& record);
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+}  // namespace sst2

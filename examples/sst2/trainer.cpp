@@ -1,0 +1,366 @@
+#include "trainer.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <random>
+
+#include "mezo/mezo.hpp"
+#include "progress.hpp"
+#include "run_files.hpp"
+#include "scorer.hpp"
+
+namespace sst2 {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kRunFormat = 1;
+constexpr std::size_t kEvalBatch = 64;
+
+[[noreturn]] void fail(const std::string& message) {
+  throw mezo::Error(mezo::ErrorCode::invalid_argument, message);
+}
+
+struct SplitFiles {
+  fs::path train, dev, test;
+};
+
+// --data may be the SST-2 folder (k-shot/K-SEED, or glue/ to generate the
+// split from), or a folder holding train/dev/test.tsv itself.
+SplitFiles resolve_split(const TrainOptions& o) {
+  const auto has_split = [](const fs::path& dir) {
+    return fs::exists(dir / "train.tsv") && fs::exists(dir / "dev.tsv") && fs::exists(dir / "test.tsv");
+  };
+  const std::string name = fmt::format("{}-{}", o.k, o.data_seed);
+  for (const fs::path& dir : {o.data_dir / "k-shot" / name, o.out_dir / "data" / name}) {
+    if (has_split(dir)) return {dir / "train.tsv", dir / "dev.tsv", dir / "test.tsv"};
+  }
+  if (fs::exists(o.data_dir / "glue" / "train.tsv") && fs::exists(o.data_dir / "glue" / "dev.tsv")) {
+    const fs::path dir = o.out_dir / "data" / name;
+    std::fprintf(stderr, "making the k-shot split %s from %s\n", name.c_str(),
+                 (o.data_dir / "glue").c_str());
+    const auto split = mezo::make_kshot_split(o.data_dir / "glue" / "train.tsv", o.k, o.data_seed);
+    mezo::write_kshot_split(split, o.data_dir / "glue" / "dev.tsv", dir);
+    return {dir / "train.tsv", dir / "dev.tsv", dir / "test.tsv"};
+  }
+  if (has_split(o.data_dir)) return {o.data_dir / "train.tsv", o.data_dir / "dev.tsv", o.data_dir / "test.tsv"};
+  fail(fmt::format("--data {}: no k-shot/{} split, no glue/train.tsv to make one from, and no "
+                   "train/dev/test.tsv in the folder itself",
+                   o.data_dir.string(), name));
+}
+
+void validate(const TrainOptions& o) {
+  if (o.k < 1) fail(fmt::format("--k must be >= 1, got {}", o.k));
+  if (o.steps < 1) fail(fmt::format("--steps must be >= 1, got {}", o.steps));
+  if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
+  if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
+  if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
+  if (o.objective != "cross_entropy" && o.objective != "accuracy") {
+    fail(fmt::format("--objective must be cross_entropy or accuracy, got '{}'", o.objective));
+  }
+  if (o.head != "auto" && o.head != "mlm" && o.head != "cosine") {
+    fail(fmt::format("--head must be auto, mlm or cosine, got '{}'", o.head));
+  }
+  if (!(o.cosine_scale > 0)) fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
+}
+
+std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
+                                       const PromptEncoder& prompts, bool plain, std::int64_t limit) {
+  std::vector<EncodedExample> out;
+  const std::size_t n = limit > 0 ? std::min<std::size_t>(examples.size(), limit) : examples.size();
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(plain ? prompts.encode_plain(examples[i]) : prompts.encode(examples[i]));
+  }
+  return out;
+}
+
+double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples) {
+  std::vector<const EncodedExample*> chunk;
+  std::vector<float> logits;
+  std::size_t correct = 0;
+  for (std::size_t begin = 0; begin < examples.size(); begin += kEvalBatch) {
+    chunk.clear();
+    for (std::size_t i = begin; i < std::min(examples.size(), begin + kEvalBatch); ++i) chunk.push_back(&examples[i]);
+    scorer.score(chunk, logits);
+    const std::size_t L = scorer.num_labels();
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const auto row = logits.begin() + static_cast<std::ptrdiff_t>(i * L);
+      const auto best = std::max_element(row, row + static_cast<std::ptrdiff_t>(L)) - row;
+      correct += best == chunk[i]->label;
+    }
+  }
+  return examples.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(examples.size());
+}
+
+// The training examples of step t: a pure function of (run seed, t), so a
+// resumed run draws the batches the uninterrupted one would.
+void sample_batch(std::uint64_t run_seed, std::int64_t step, std::size_t train_size, std::size_t batch,
+                  std::vector<std::size_t>& order, std::vector<std::size_t>& out) {
+  std::mt19937_64 gen(mezo::rng::mix64(run_seed ^ mezo::rng::mix64(static_cast<std::uint64_t>(step) + 0x5851F42D4C957F2Dull)));
+  order.resize(train_size);
+  for (std::size_t i = 0; i < train_size; ++i) order[i] = i;
+  out.clear();
+  for (std::size_t i = 0; i < batch; ++i) {  // partial Fisher-Yates: distinct examples
+    std::uniform_int_distribution<std::size_t> pick(i, train_size - 1);
+    std::swap(order[i], order[pick(gen)]);
+    out.push_back(order[i]);
+  }
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+struct RunState {
+  std::int64_t steps_done = 0;
+  std::int64_t last_eval_step = 0;
+  std::int64_t best_step = -1;
+  double best_dev = -1.0;
+  double zero_shot_dev = 0.0, zero_shot_test = 0.0;
+  nlohmann::json evaluations = nlohmann::json::array();
+};
+
+nlohmann::json run_json(const TrainOptions& o, const std::string& digest, const RunState& s) {
+  return {{"format", kRunFormat},
+          {"options", to_json(o)},
+          {"model_digest", digest},
+          {"steps_done", s.steps_done},
+          {"last_eval_step", s.last_eval_step},
+          {"best_step", s.best_step},
+          {"best_dev_accuracy", s.best_dev},
+          {"zero_shot", {{"dev_accuracy", s.zero_shot_dev}, {"test_accuracy", s.zero_shot_test}}},
+          {"evaluations", s.evaluations}};
+}
+
+RunState state_from_json(const nlohmann::json& j) {
+  RunState s;
+  s.steps_done = j.at("steps_done");
+  s.last_eval_step = j.at("last_eval_step");
+  s.best_step = j.at("best_step");
+  s.best_dev = j.at("best_dev_accuracy");
+  s.zero_shot_dev = j.at("zero_shot").at("dev_accuracy");
+  s.zero_shot_test = j.at("zero_shot").at("test_accuracy");
+  s.evaluations = j.at("evaluations");
+  return s;
+}
+
+// Applies the records of steps [0, end_step) to params (which hold the initial weights).
+void replay_prefix(const mezo::ParamSet& params, const mezo::Perturbation& perturbation,
+                   const mezo::Trajectory& log, std::int64_t end_step) {
+  mezo::Trajectory prefix{log.header, {}, std::nullopt};
+  for (const auto& r : log.records) {
+    if (r.step < end_step) prefix.records.push_back(r);
+  }
+  mezo::replay(params, perturbation, prefix);
+}
+
+}  // namespace
+
+int train(const TrainOptions& cli, bool resume) {
+  const fs::path run_file = cli.out_dir / "run.json";
+  const fs::path log_file = cli.out_dir / "trajectory.mezotrj";
+  TrainOptions o = cli;
+  RunState state;
+  std::optional<nlohmann::json> previous;
+  if (resume) {
+    if (!fs::exists(run_file)) fail(fmt::format("--resume: no run to resume in '{}' (no run.json)", cli.out_dir.string()));
+    previous = read_json(run_file);
+    if (previous->at("format") != kRunFormat) fail(fmt::format("{}: unknown run format", run_file.string()));
+    o = options_from_json(previous->at("options"));
+    o.out_dir = cli.out_dir;
+    state = state_from_json(*previous);
+  } else if (fs::exists(run_file)) {
+    fail(fmt::format("'{}' already holds a run: continue it with --resume or choose another --out",
+                     cli.out_dir.string()));
+  }
+  validate(o);
+  fs::create_directories(o.out_dir);
+
+  const SplitFiles files = resolve_split(o);
+  const auto train_set = mezo::read_labeled_tsv(files.train);
+  const auto dev_set = mezo::read_labeled_tsv(files.dev);
+  const auto test_set = mezo::read_labeled_tsv(files.test);
+
+  std::fprintf(stderr, "loading %s\n", o.model_dir.c_str());
+  const auto tokenizer = mezo::load_tokenizer(o.model_dir);
+  mezo::MaskedLM model = mezo::MaskedLM::load(o.model_dir, {.num_threads = o.threads});
+  const std::string digest = file_digest(o.model_dir / "model.safetensors");
+  if (previous && previous->at("model_digest") != digest) {
+    fail(fmt::format("--resume: {} is not the model this run started from (digest {} vs {})",
+                     (o.model_dir / "model.safetensors").string(), digest,
+                     previous->at("model_digest").get<std::string>()));
+  }
+  if (fs::exists(o.model_dir / "RANDOM_WEIGHTS")) {
+    std::fprintf(stderr,
+                 "\n*** WARNING: %s holds RANDOM weights (made by `mezo-sst2 random-model`).\n"
+                 "*** This run only exercises the pipeline: its accuracy means NOTHING.\n\n",
+                 o.model_dir.c_str());
+  }
+  const bool cosine = o.head == "cosine" || (o.head == "auto" && !model.has_mlm_head());
+  if (o.head == "mlm" && !model.has_mlm_head()) {
+    fail(fmt::format("--head mlm: {} has no masked-LM head; use --head cosine", o.model_dir.string()));
+  }
+  const PromptEncoder prompts(*tokenizer, model.config().model_type, o.prompt);
+  o.prompt.template_text = prompts.template_text();
+  o.prompt.label_words = prompts.label_words();
+  auto scorer = cosine ? make_cosine_scorer(model, prompts, o.cosine_scale) : make_mlm_scorer(model, prompts);
+  const auto train_examples = encode_all(train_set, prompts, cosine, 0);
+  const auto dev_examples = encode_all(dev_set, prompts, cosine, o.max_eval_examples);
+  const auto test_examples = encode_all(test_set, prompts, cosine, o.max_eval_examples);
+  const std::size_t batch = std::min<std::size_t>(o.batch_size, train_examples.size());
+  std::fprintf(stderr, "%s %s, %llu trainable parameters, head %s, %zu train / %zu dev / %zu test\n",
+               mezo::to_string(model.config().model_type), o.model_dir.filename().c_str(),
+               static_cast<unsigned long long>(model.num_parameters()), scorer->name(),
+               train_examples.size(), dev_examples.size(), test_examples.size());
+  if (batch < static_cast<std::size_t>(o.batch_size)) {
+    std::fprintf(stderr, "batch %d > %zu training examples: every step uses the whole training set\n",
+                 o.batch_size, train_examples.size());
+  }
+
+  const auto perturbation = mezo::gaussian_perturbation({.num_threads = o.threads});
+  mezo::ZoSgd optimizer({.lr = o.lr, .eps = o.eps, .weight_decay = o.weight_decay}, perturbation);
+  const mezo::StepOptions step_options{.exact_restore = o.exact_restore};
+  const mezo::SeedSchedule seeds(o.seed);
+
+  std::int64_t first_step = 0;
+  std::optional<mezo::TrajectoryWriter> writer;
+  if (resume) {
+    writer = mezo::TrajectoryWriter::open_append(log_file);  // cuts a torn last record
+    const mezo::Trajectory log = mezo::read_trajectory(log_file);
+    if (!log.records.empty()) first_step = log.records.back().step + 1;
+    std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n", static_cast<long long>(first_step));
+    mezo::replay(model.params(), *perturbation, log);
+    std::int64_t updates = 0;
+    for (const auto& r : log.records) updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
+    optimizer.set_step_count(updates);
+    state.steps_done = first_step;
+  } else {
+    writer = mezo::TrajectoryWriter::create(log_file, mezo::make_trajectory_header(optimizer, step_options, o.seed));
+  }
+  MetricsLog metrics(o.out_dir / "metrics.jsonl", first_step);
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  if (!resume) {
+    std::fprintf(stderr, "zero-shot evaluation...\n");
+    state.zero_shot_dev = accuracy(*scorer, dev_examples);
+    state.zero_shot_test = accuracy(*scorer, test_examples);
+    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * state.zero_shot_dev, 100 * state.zero_shot_test);
+    write_json_atomically(run_file, run_json(o, digest, state));
+  }
+
+  const auto evaluate_dev = [&](std::int64_t steps_done) {
+    const double dev = accuracy(*scorer, dev_examples);
+    state.evaluations.push_back({{"step", steps_done}, {"dev_accuracy", dev}});
+    if (dev > state.best_dev) state.best_dev = dev, state.best_step = steps_done;
+    state.last_eval_step = steps_done;
+    metrics.append({{"step", steps_done - 1}, {"dev_accuracy", dev}, {"elapsed_s", elapsed()}});
+    return dev;
+  };
+  // A run killed between a step and its evaluation evaluates on resume.
+  if (resume && first_step > 0 && first_step % o.eval_every == 0 && state.last_eval_step < first_step) {
+    evaluate_dev(first_step);
+  }
+
+  const mezo::CrossEntropy cross_entropy;
+  const mezo::NegativeAccuracy negative_accuracy;
+  const mezo::Objective& objective =
+      o.objective == "accuracy" ? static_cast<const mezo::Objective&>(negative_accuracy) : cross_entropy;
+  std::vector<std::size_t> order, picked;
+  std::vector<const EncodedExample*> batch_examples;
+  std::vector<std::int32_t> labels;
+  std::vector<float> logits;
+  const auto loss = [&] {
+    scorer->score(batch_examples, logits);
+    return objective({logits.data(), static_cast<std::int64_t>(batch_examples.size()),
+                      static_cast<std::int64_t>(scorer->num_labels())},
+                     labels);
+  };
+
+  Progress progress(first_step, o.steps, o.log_every);
+  std::int64_t zero_grad_steps = 0, window_steps = 0;
+  for (std::int64_t t = first_step; t < o.steps; ++t) {
+    sample_batch(o.seed, t, train_examples.size(), batch, order, picked);
+    batch_examples.clear();
+    labels.clear();
+    for (const std::size_t i : picked) {
+      batch_examples.push_back(&train_examples[i]);
+      labels.push_back(train_examples[i].label);
+    }
+    const mezo::StepResult r = mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
+    writer->append(t, r);
+    ++window_steps;
+    zero_grad_steps += r.status == mezo::StepStatus::ok && r.projected_grad == 0.0f;
+    nlohmann::json record = {{"step", t},
+                             {"loss_plus", r.loss_plus},
+                             {"loss_minus", r.loss_minus},
+                             {"projected_grad", r.projected_grad},
+                             {"lr", r.update.lr},
+                             {"elapsed_s", elapsed()}};
+    if (r.status != mezo::StepStatus::ok) record["rejected"] = r.message;
+    metrics.append(record);
+    state.steps_done = t + 1;
+
+    std::optional<double> dev;
+    if ((t + 1) % o.eval_every == 0 || t + 1 == o.steps) {
+      writer->sync();
+      dev = evaluate_dev(t + 1);
+      write_json_atomically(run_file, run_json(o, digest, state));
+    }
+    const double zero_fraction = static_cast<double>(zero_grad_steps) / static_cast<double>(window_steps);
+    progress.update(t, r.loss_plus, dev, zero_fraction);
+    if ((t + 1) % o.log_every == 0) {
+      metrics.append({{"step", t}, {"zero_grad_fraction", zero_fraction}, {"window_steps", window_steps}});
+      zero_grad_steps = window_steps = 0;
+    }
+  }
+  progress.finish();
+  writer->sync();
+
+  // The best-by-dev weights are a position in the seed log: rebuild them from
+  // the initial weights unless they are the current ones.
+  double test_at_best = 0.0;
+  if (state.best_step == state.steps_done) {
+    test_at_best = accuracy(*scorer, test_examples);
+  } else {
+    std::fprintf(stderr, "rebuilding the best-by-dev weights (step %lld) from the seed log\n",
+                 static_cast<long long>(state.best_step));
+    mezo::MaskedLM best = mezo::MaskedLM::load(o.model_dir, {.num_threads = o.threads});
+    replay_prefix(best.params(), *perturbation, mezo::read_trajectory(log_file), state.best_step);
+    auto best_scorer = cosine ? make_cosine_scorer(best, prompts, o.cosine_scale) : make_mlm_scorer(best, prompts);
+    test_at_best = accuracy(*best_scorer, test_examples);
+  }
+  const double seconds = elapsed();
+  nlohmann::json result = {{"zero_shot_dev_accuracy", state.zero_shot_dev},
+                           {"zero_shot_test_accuracy", state.zero_shot_test},
+                           {"best_dev_accuracy", state.best_dev},
+                           {"best_step", state.best_step},
+                           {"test_accuracy", test_at_best},
+                           {"steps", state.steps_done},
+                           {"steps_per_s_this_session", progress.steps_per_second()},
+                           {"elapsed_s_this_session", seconds},
+                           {"peak_rss_mib", peak_rss_mib()}};
+  auto final_json = run_json(o, digest, state);
+  final_json["result"] = result;
+  write_json_atomically(run_file, final_json);
+  std::printf(
+      "SST-2 k=%d seed=%u, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
+      "  zero-shot:  dev %.1f%%  test %.1f%%\n"
+      "  best dev:   %.1f%% at step %lld\n"
+      "  test (best-by-dev weights): %.1f%%\n"
+      "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
+      "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
+      o.k, o.data_seed, scorer->name(), o.objective.c_str(), static_cast<long long>(state.steps_done), o.lr, o.eps,
+      100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
+      static_cast<long long>(state.best_step), 100 * test_at_best, progress.steps_per_second(), seconds,
+      peak_rss_mib(), o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
+  return 0;
+}
+
+}  // namespace sst2

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -26,7 +27,9 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume) {
       ->capture_default_str();
   cmd.add_option("--k", o.k, "training (and dev) examples per class")->capture_default_str();
   cmd.add_option("--data-seed", o.data_seed, "which k-shot split (13, 21, 42, 87, 100 in the paper)")->capture_default_str();
-  cmd.add_option("--out", o.out_dir, "run folder: run.json, trajectory.mezotrj, metrics.jsonl")->capture_default_str();
+  cmd.add_option("--out", o.out_dir,
+                 "run folder: run.json, trajectory.mezotrj, metrics.jsonl (default: a new "
+                 "runs/sst2/YYYYMMDD-HHMMSS)");
   cmd.add_flag("--resume", resume, "continue the run in --out (its options are reused)");
   cmd.add_option("--objective", o.objective, "cross_entropy or accuracy (negative accuracy, non-differentiable)")
       ->capture_default_str();
@@ -127,6 +130,17 @@ int main(int argc, char** argv) {
     if (o.model_dir.empty() && !r) {
       std::fprintf(stderr, "mezo-sst2: --model DIR is required (try: --model \"$(tools/fetch_default_model.sh)\")\n");
       return 2;
+    }
+    if (o.out_dir.empty()) {
+      if (r) {
+        std::fprintf(stderr, "mezo-sst2: --resume needs the run's --out folder\n");
+        return 2;
+      }
+      // A fresh folder per run: rerunning a command never touches an earlier run.
+      const std::time_t now = std::time(nullptr);
+      char stamp[32];
+      std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+      o.out_dir = fs::path("runs") / "sst2" / stamp;
     }
     return sst2::train(o, r);
   } catch (const mezo::Error& e) {

@@ -17,7 +17,7 @@ struct TrainOptions {
   std::filesystem::path data_dir = "../shared/data/SST-2";
   int k = 16;                                           // examples per class
   std::uint32_t data_seed = 42;                         // which k-shot split
-  std::filesystem::path out_dir = "runs/sst2";
+  std::filesystem::path out_dir;                        // empty: main() picks a fresh one
   std::string objective = "cross_entropy";              // or "accuracy"
   std::string head = "auto";                            // auto | mlm | cosine
   float cosine_scale = 20.0f;

@@ -114,7 +114,13 @@ int main(int argc, char** argv) {
   random->add_option("--hidden", hidden, "hidden size")->capture_default_str();
   random->add_option("--layers", layers, "encoder layers")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a usage error exits 2 (as a missing --model
+    // does), not with CLI11's own codes (105, 106, 109, ...).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   try {
     if (splits->parsed()) {
       const auto split = mezo::make_kshot_split(glue_dir / "train.tsv", k, seed);

@@ -69,14 +69,18 @@ std::string file_digest(const std::filesystem::path& path) {
   return out.str();
 }
 
-MetricsLog::MetricsLog(const std::filesystem::path& path, std::int64_t first_step) : path_(path) {
+MetricsLog::MetricsLog(const std::filesystem::path& path, std::int64_t first_step,
+                       std::int64_t last_eval_step)
+    : path_(path) {
   std::string kept;
   if (first_step > 0 && std::filesystem::exists(path)) {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
       const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (j.is_discarded() || !j.contains("step")) continue;  // a torn last line
-      if (j.at("step").get<std::int64_t>() < first_step) kept += line + "\n";
+      if (j.at("step").get<std::int64_t>() >= first_step) continue;
+      if (j.contains("after_steps") && j.at("after_steps").get<std::int64_t>() > last_eval_step) continue;
+      kept += line + "\n";
     }
   }
   write_file_atomically(path, kept);

@@ -24,8 +24,10 @@ std::string file_digest(const std::filesystem::path& path);
 class MetricsLog {
  public:
   // Creates or, when resuming, rewrites `path` keeping only lines whose
-  // "step" is below `first_step` (and dropping a torn last line).
-  MetricsLog(const std::filesystem::path& path, std::int64_t first_step);
+  // "step" is below `first_step` and evaluation lines that run.json recorded
+  // (after_steps <= last_eval_step); a torn last line is dropped. The rest
+  // will be redone.
+  MetricsLog(const std::filesystem::path& path, std::int64_t first_step, std::int64_t last_eval_step);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;

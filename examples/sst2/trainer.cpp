@@ -65,6 +65,10 @@ void validate(const TrainOptions& o) {
     fail(fmt::format("--head must be auto, mlm or cosine, got '{}'", o.head));
   }
   if (!(o.cosine_scale > 0)) fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
+  if (!o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
+    fail(fmt::format("--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
+                     o.prompt.label_words.size()));
+  }
 }
 
 std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
@@ -173,12 +177,17 @@ int train(const TrainOptions& cli, bool resume) {
     previous = read_json(run_file);
     if (previous->at("format") != kRunFormat) fail(fmt::format("{}: unknown run format", run_file.string()));
     o = options_from_json(previous->at("options"));
+    std::fprintf(stderr, "resuming %s with the options it was started with (run.json)\n",
+                 cli.out_dir.c_str());
     o.out_dir = cli.out_dir;
     state = state_from_json(*previous);
   } else if (fs::exists(run_file)) {
     fail(fmt::format("'{}' already holds a run: continue it with --resume or choose another --out",
                      cli.out_dir.string()));
   }
+  // Absolute paths, so that --resume works from any working directory.
+  o.model_dir = fs::absolute(o.model_dir);
+  o.data_dir = fs::absolute(o.data_dir);
   validate(o);
   fs::create_directories(o.out_dir);
 
@@ -243,7 +252,7 @@ int train(const TrainOptions& cli, bool resume) {
   } else {
     writer = mezo::TrajectoryWriter::create(log_file, mezo::make_trajectory_header(optimizer, step_options, o.seed));
   }
-  MetricsLog metrics(o.out_dir / "metrics.jsonl", first_step);
+  MetricsLog metrics(o.out_dir / "metrics.jsonl", first_step, state.last_eval_step);
 
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -260,11 +269,16 @@ int train(const TrainOptions& cli, bool resume) {
     state.evaluations.push_back({{"step", steps_done}, {"dev_accuracy", dev}});
     if (dev > state.best_dev) state.best_dev = dev, state.best_step = steps_done;
     state.last_eval_step = steps_done;
-    metrics.append({{"step", steps_done - 1}, {"dev_accuracy", dev}, {"elapsed_s", elapsed()}});
+    // "step" is the 0-based index of the last step taken, as in the step
+    // lines; "after_steps" is the count run.json uses.
+    metrics.append({{"step", steps_done - 1}, {"after_steps", steps_done}, {"dev_accuracy", dev},
+                    {"elapsed_s", elapsed()}});
     return dev;
   };
-  // A run killed between a step and its evaluation evaluates on resume.
-  if (resume && first_step > 0 && first_step % o.eval_every == 0 && state.last_eval_step < first_step) {
+  // A run killed between a step and its evaluation evaluates on resume (the
+  // last step is evaluated too when --steps is not a multiple of --eval-every).
+  if (resume && first_step > 0 && (first_step % o.eval_every == 0 || first_step == o.steps) &&
+      state.last_eval_step < first_step) {
     evaluate_dev(first_step);
   }
 
@@ -294,7 +308,6 @@ int train(const TrainOptions& cli, bool resume) {
       labels.push_back(train_examples[i].label);
     }
     const mezo::StepResult r = mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
-    writer->append(t, r);
     ++window_steps;
     zero_grad_steps += r.status == mezo::StepStatus::ok && r.projected_grad == 0.0f;
     nlohmann::json record = {{"step", t},
@@ -304,7 +317,10 @@ int train(const TrainOptions& cli, bool resume) {
                              {"lr", r.update.lr},
                              {"elapsed_s", elapsed()}};
     if (r.status != mezo::StepStatus::ok) record["rejected"] = r.message;
+    // The metrics line first: the seed log decides where a resumed run starts,
+    // and a kill between the two writes must not lose step t's line for good.
     metrics.append(record);
+    writer->append(t, r);
     state.steps_done = t + 1;
 
     std::optional<double> dev;

@@ -91,7 +91,7 @@ void BM_Forward(benchmark::State& state) {
   state.SetLabel(kShapes[state.range(0)]);
 }
 
-void BM_EigenSgemm(benchmark::State& state) {
+void BM_Sgemm(benchmark::State& state) {
   const Eigen::Index n = state.range(0);
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
   for (auto _ : state) {
@@ -139,7 +139,7 @@ void BM_ParamPass(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_EigenSgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Forward)
     ->ArgsProduct({{0, 1}, {16, 64}, {64, 128}})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

@@ -6,6 +6,23 @@ find_package(Threads REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)
 find_package(ICU REQUIRED COMPONENTS uc)
+
+# OpenBLAS behind Eigen's matrix products: about 2x Eigen's own sgemm on the
+# transformer's shapes on our CPUs (docs/benchmarks.md). The OpenMP build, so
+# its threads are the same team the rest of the forward uses.
+set(MEZO_USE_OPENBLAS "AUTO" CACHE STRING "Route Eigen's matrix products to OpenBLAS: AUTO, ON or OFF")
+set(MEZO_WITH_OPENBLAS OFF)
+if(NOT MEZO_USE_OPENBLAS STREQUAL "OFF")
+  find_library(MEZO_OPENBLAS_LIBRARY NAMES openblas
+    PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  find_library(MEZO_OPENBLAS_LIBRARY NAMES openblas)
+  if(MEZO_OPENBLAS_LIBRARY)
+    set(MEZO_WITH_OPENBLAS ON)
+  elseif(MEZO_USE_OPENBLAS STREQUAL "ON")
+    message(FATAL_ERROR "MEZO_USE_OPENBLAS=ON but libopenblas was not found")
+  endif()
+endif()
+message(STATUS "libmezo OpenBLAS for matrix products: ${MEZO_WITH_OPENBLAS} ${MEZO_OPENBLAS_LIBRARY}")
 if(MEZO_BUILD_TESTS)
   find_package(GTest 1.12 REQUIRED CONFIG)
 endif()

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <unsupported/Eigen/SpecialFunctions>
 #include <algorithm>
 #include <cmath>
 
@@ -46,8 +47,14 @@ void add_layer_norm(float* x, const float* residual, std::int64_t n, std::int64_
 
 void gelu(float* x, std::int64_t count) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
+  // Eigen's vectorised erf (a rational approximation, a few ulp from
+  // std::erf) instead of libm's scalar erff, which was a tenth of a forward.
+  constexpr std::int64_t kBlock = 1 << 14;
 #pragma omp parallel for schedule(static) if (count > 1 << 16)
-  for (std::int64_t i = 0; i < count; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  for (std::int64_t begin = 0; begin < count; begin += kBlock) {
+    Eigen::Map<Eigen::ArrayXf> v(x + begin, std::min(kBlock, count - begin));
+    v = 0.5f * v * (1.0f + (v * kInvSqrt2).erf());
+  }
 }
 
 void attention(const float* q, const float* k, const float* v, std::int64_t rows, std::int64_t seq,

@@ -11,9 +11,13 @@
 #include <mezo/model/config.hpp>
 #include <string>
 
+#include "test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
+
+using mezo_test::error_of;
 
 // roberta-base's config.json as published, with extra fields a parser must ignore.
 constexpr const char* kRobertaBase = R"({
@@ -76,23 +80,6 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   if (at != std::string::npos) text.replace(at, from.size(), to);
   return text;
 }
-
-std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {
-  try {
-    f();
-  } catch (const mezo::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw a non-mezo exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "did not throw";
-  return {};
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text)
 
 TEST(Config, ParsesRobertaBase) {
   const mezo::TransformerConfig c = mezo::parse_transformer_config(kRobertaBase, "config.json");

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 // The private generator behind make_kshot_split (header-only).
 #include "data/numpy_mt19937.hpp"  // private header, tested directly
 
@@ -24,22 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("mezo_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using mezo_test::error_of;
+using mezo_test::TempDir;
 
 fs::path write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -52,20 +40,6 @@ std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {
-  try {
-    f();
-  } catch (const mezo::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw a non-mezo exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "did not throw";
-  return {};
 }
 
 #define EXPECT_HAS(message, part)                    \

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <mezo/mezo.hpp>
 #include <mezo/io/safetensors.hpp>
+#include <mezo/mezo.hpp>
 #include <mezo/model/masked_lm.hpp>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -188,7 +188,8 @@ TEST(MaskedLM, CheckpointThatDisagreesWithTheConfigIsAClearError) {
     mezo::MaskedLM::load(config, folder / "model.safetensors");
     FAIL() << "expected an error";
   } catch (const mezo::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.0.intermediate.dense.weight"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.0.intermediate.dense.weight"),
+              std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
   }
@@ -212,7 +213,8 @@ TEST(MaskedLM, MissingTensorIsAClearError) {
     mezo::MaskedLM::load(mezo::load_transformer_config(folder / "config.json"), broken);
     FAIL() << "expected an error";
   } catch (const mezo::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.1.output.LayerNorm.bias"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("bert.encoder.layer.1.output.LayerNorm.bias"),
+              std::string::npos)
         << e.what();
   }
   fs::remove(broken);
@@ -229,12 +231,14 @@ TEST(EncoderOnlyCheckpoint, LoadsWithoutAHeadAndMeanPoolsLikeTheReference) {
   const std::vector<std::vector<std::int32_t>> ids = j.at("input_ids");
   const std::vector<std::int32_t> lengths = j.at("lengths");
   std::vector<std::vector<std::int32_t>> rows;
-  for (std::size_t r = 0; r < ids.size(); ++r) rows.emplace_back(ids[r].begin(), ids[r].begin() + lengths[r]);
+  for (std::size_t r = 0; r < ids.size(); ++r)
+    rows.emplace_back(ids[r].begin(), ids[r].begin() + lengths[r]);
   const auto batch = mezo::TokenBatch::pad(rows, 0);
 
   mezo::MaskedLM model = mezo::MaskedLM::load(folder);
   EXPECT_FALSE(model.has_mlm_head());
-  EXPECT_EQ(model.params().find("pooler.dense.weight"), nullptr) << "the pooler is not part of the model";
+  EXPECT_EQ(model.params().find("pooler.dense.weight"), nullptr)
+      << "the pooler is not part of the model";
   const std::int64_t H = model.config().hidden_size;
   std::vector<float> pooled(rows.size() * static_cast<std::size_t>(H));
   model.mean_pooled(batch, pooled);
@@ -243,7 +247,8 @@ TEST(EncoderOnlyCheckpoint, LoadsWithoutAHeadAndMeanPoolsLikeTheReference) {
   for (std::size_t r = 0; r < rows.size(); ++r) {
     for (std::int64_t e = 0; e < H; ++e) error.add(pooled[r * H + e], expected[r][e]);
   }
-  std::printf("tiny-bert-encoder mean pooled: max abs %.3g (rel %.3g)\n", error.max_abs, error.relative());
+  std::printf("tiny-bert-encoder mean pooled: max abs %.3g (rel %.3g)\n", error.max_abs,
+              error.relative());
   EXPECT_LT(error.relative(), 1e-5);
 
   std::vector<float> logits(2);
@@ -266,7 +271,8 @@ TEST(MaskedLM, SavePretrainedRoundTrips) {
     mezo::TransformerConfig c;
     c.model_type = type;
     c.vocab_size = 50, c.hidden_size = 16, c.num_hidden_layers = 1, c.num_attention_heads = 2;
-    c.intermediate_size = 32, c.max_position_embeddings = 20, c.type_vocab_size = 1, c.pad_token_id = 1;
+    c.intermediate_size = 32, c.max_position_embeddings = 20, c.type_vocab_size = 1,
+    c.pad_token_id = 1;
     mezo::MaskedLM model = mezo::MaskedLM::random(c, 5);
     const fs::path dir = fs::temp_directory_path() / "mezo_saved_model";
     model.save_pretrained(dir);

@@ -1,0 +1,56 @@
+// Helpers shared by the test programs.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <mezo/error.hpp>
+#include <string>
+
+namespace mezo_test {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, named after the process and the test, removed
+// when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("mezo_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `f`, which must throw mezo::Error with `code`, and returns the message.
+inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {
+  try {
+    f();
+  } catch (const mezo::Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw a non-mezo exception: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "did not throw";
+  return {};
+}
+
+}  // namespace mezo_test
+
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text)

@@ -30,11 +30,14 @@ mezo::TransformerConfig shape(const std::string& name) {
   c.layer_norm_eps = 1e-5f;
   c.pad_token_id = 1;
   if (name == "tiny") {
-    c.hidden_size = 128, c.num_hidden_layers = 2, c.num_attention_heads = 2, c.intermediate_size = 512;
+    c.hidden_size = 128, c.num_hidden_layers = 2, c.num_attention_heads = 2,
+    c.intermediate_size = 512;
   } else if (name == "base") {
-    c.hidden_size = 768, c.num_hidden_layers = 12, c.num_attention_heads = 12, c.intermediate_size = 3072;
+    c.hidden_size = 768, c.num_hidden_layers = 12, c.num_attention_heads = 12,
+    c.intermediate_size = 3072;
   } else {
-    c.hidden_size = 1024, c.num_hidden_layers = 24, c.num_attention_heads = 16, c.intermediate_size = 4096;
+    c.hidden_size = 1024, c.num_hidden_layers = 24, c.num_attention_heads = 16,
+    c.intermediate_size = 4096;
   }
   return c;
 }
@@ -45,7 +48,8 @@ const char* kShapes[] = {"tiny", "base", "large"};
 mezo::MaskedLM& model(int shape_index) {
   static std::map<int, std::unique_ptr<mezo::MaskedLM>> models;
   auto& m = models[shape_index];
-  if (!m) m = std::make_unique<mezo::MaskedLM>(mezo::MaskedLM::random(shape(kShapes[shape_index]), 7));
+  if (!m)
+    m = std::make_unique<mezo::MaskedLM>(mezo::MaskedLM::random(shape(kShapes[shape_index]), 7));
   return *m;
 }
 
@@ -56,7 +60,8 @@ double non_embedding_params(const mezo::TransformerConfig& c) {
 
 double forward_flops(const mezo::TransformerConfig& c, double rows, double seq) {
   const double tokens = rows * seq;
-  return 2 * non_embedding_params(c) * tokens + 4.0 * c.num_hidden_layers * tokens * seq * c.hidden_size;
+  return 2 * non_embedding_params(c) * tokens +
+         4.0 * c.num_hidden_layers * tokens * seq * c.hidden_size;
 }
 
 mezo::TokenBatch random_batch(std::int64_t rows, std::int64_t seq) {
@@ -64,7 +69,8 @@ mezo::TokenBatch random_batch(std::int64_t rows, std::int64_t seq) {
   std::uint32_t x = 12345;
   for (auto& s : sequences) {
     s.push_back(0);
-    for (std::int64_t t = 1; t + 1 < seq; ++t) s.push_back(static_cast<std::int32_t>(4 + (x = x * 1664525u + 1013904223u) % 50000));
+    for (std::int64_t t = 1; t + 1 < seq; ++t)
+      s.push_back(static_cast<std::int32_t>(4 + (x = x * 1664525u + 1013904223u) % 50000));
     s.push_back(2);
   }
   return mezo::TokenBatch::pad(sequences, 1);
@@ -86,8 +92,10 @@ void BM_Forward(benchmark::State& state) {
     benchmark::DoNotOptimize(logits.data());
   }
   const double flops = forward_flops(m.config(), double(rows), double(seq));
-  state.counters["tokens_per_s"] = benchmark::Counter(double(rows * seq), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GFLOP_per_s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens_per_s"] =
+      benchmark::Counter(double(rows * seq), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP_per_s"] =
+      benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(kShapes[state.range(0)]);
 }
 
@@ -110,7 +118,8 @@ void BM_MezoStep(benchmark::State& state) {
   const auto batch = random_batch(rows, seq);
   std::vector<mezo::MaskQuery> queries;
   std::vector<std::int32_t> labels;
-  for (std::int64_t r = 0; r < rows; ++r) queries.push_back({r, seq - 2}), labels.push_back(std::int32_t(r % 2));
+  for (std::int64_t r = 0; r < rows; ++r)
+    queries.push_back({r, seq - 2}), labels.push_back(std::int32_t(r % 2));
   std::vector<float> logits(queries.size() * kLabelWords.size());
   const mezo::CrossEntropy ce;
   const auto loss = [&] {
@@ -122,7 +131,8 @@ void BM_MezoStep(benchmark::State& state) {
   std::uint64_t seed = 1;
   loss();
   for (auto _ : state) benchmark::DoNotOptimize(mezo::step(m.params(), opt, loss, seed++, options));
-  state.SetLabel(std::string(kShapes[state.range(0)]) + (options.exact_restore ? ", exact restore" : ", no journal"));
+  state.SetLabel(std::string(kShapes[state.range(0)]) +
+                 (options.exact_restore ? ", exact restore" : ", no journal"));
 }
 
 void BM_ParamPass(benchmark::State& state) {
@@ -133,7 +143,8 @@ void BM_ParamPass(benchmark::State& state) {
     mezo::perturb_inplace(m.params(), *perturbation, seed, (seed & 1) ? 1e-3f : -1e-3f);
     ++seed;
   }
-  state.counters["elements_per_s"] = benchmark::Counter(double(m.num_parameters()), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["elements_per_s"] =
+      benchmark::Counter(double(m.num_parameters()), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(kShapes[state.range(0)]);
 }
 
@@ -142,11 +153,20 @@ void BM_ParamPass(benchmark::State& state) {
 BENCHMARK(BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Forward)
     ->ArgsProduct({{0, 1}, {16, 64}, {64, 128}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 BENCHMARK(BM_Forward)
     ->ArgsProduct({{2}, {16, 64}, {64, 128}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
 BENCHMARK(BM_ParamPass)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_MezoStep)->Args({1, 16, 64, 1})->Args({1, 16, 64, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_MezoStep)
+    ->Args({1, 16, 64, 1})
+    ->Args({1, 16, 64, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 BENCHMARK_MAIN();

@@ -6,9 +6,9 @@
 //   mezo-sst2 random-model --tokenizer DIR --out DIR   (smoke tests only)
 //
 // `mezo-sst2 --help` and `mezo-sst2 COMMAND --help` list every option.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -22,40 +22,54 @@ namespace fs = std::filesystem;
 namespace {
 
 void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume) {
-  cmd.add_option("--model", o.model_dir, "HF model folder: config.json, model.safetensors, tokenizer files");
-  cmd.add_option("--data", o.data_dir, "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv")
+  cmd.add_option("--model", o.model_dir,
+                 "HF model folder: config.json, model.safetensors, tokenizer files");
+  cmd.add_option("--data", o.data_dir,
+                 "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv")
       ->capture_default_str();
   cmd.add_option("--k", o.k, "training (and dev) examples per class")->capture_default_str();
-  cmd.add_option("--data-seed", o.data_seed, "which k-shot split (13, 21, 42, 87, 100 in the paper)")->capture_default_str();
+  cmd.add_option("--data-seed", o.data_seed,
+                 "which k-shot split (13, 21, 42, 87, 100 in the paper)")
+      ->capture_default_str();
   cmd.add_option("--out", o.out_dir,
                  "run folder: run.json, trajectory.mezotrj, metrics.jsonl (default: a new "
                  "runs/sst2/YYYYMMDD-HHMMSS)");
   cmd.add_flag("--resume", resume, "continue the run in --out (its options are reused)");
-  cmd.add_option("--objective", o.objective, "cross_entropy or accuracy (negative accuracy, non-differentiable)")
+  cmd.add_option("--objective", o.objective,
+                 "cross_entropy or accuracy (negative accuracy, non-differentiable)")
       ->capture_default_str();
-  cmd.add_option("--head", o.head, "auto (mlm if the model has an MLM head, else cosine), mlm, cosine")
+  cmd.add_option("--head", o.head,
+                 "auto (mlm if the model has an MLM head, else cosine), mlm, cosine")
       ->capture_default_str();
-  cmd.add_option("--cosine-scale", o.cosine_scale, "cosine head: logits = scale * cos")->capture_default_str();
-  cmd.add_option("--template", o.prompt.template_text,
-                 "prompt with {sentence} and {mask} (default: '{sentence} It was{mask}.' for RoBERTa, "
-                 "'{sentence} it was {mask} .' for BERT)");
-  cmd.add_option("--label-words", o.prompt.label_words,
-                 "one word per label, comma-separated (default ' terrible, great' / 'terrible,great')")
+  cmd.add_option("--cosine-scale", o.cosine_scale, "cosine head: logits = scale * cos")
+      ->capture_default_str();
+  cmd.add_option(
+      "--template", o.prompt.template_text,
+      "prompt with {sentence} and {mask} (default: '{sentence} It was{mask}.' for RoBERTa, "
+      "'{sentence} it was {mask} .' for BERT)");
+  cmd.add_option(
+         "--label-words", o.prompt.label_words,
+         "one word per label, comma-separated (default ' terrible, great' / 'terrible,great')")
       ->delimiter(',');
-  cmd.add_option("--max-length", o.prompt.max_length, "prompt tokens; sentences are cut from the tail")
+  cmd.add_option("--max-length", o.prompt.max_length,
+                 "prompt tokens; sentences are cut from the tail")
       ->capture_default_str();
   cmd.add_option("--lr", o.lr, "learning rate")->capture_default_str();
   cmd.add_option("--eps", o.eps, "perturbation scale")->capture_default_str();
-  cmd.add_option("--weight-decay", o.weight_decay, "weight decay (not on biases and LayerNorm)")->capture_default_str();
+  cmd.add_option("--weight-decay", o.weight_decay, "weight decay (not on biases and LayerNorm)")
+      ->capture_default_str();
   cmd.add_option("--steps", o.steps, "MeZO steps")->capture_default_str();
-  cmd.add_option("--eval-every", o.eval_every, "dev evaluation interval (steps)")->capture_default_str();
+  cmd.add_option("--eval-every", o.eval_every, "dev evaluation interval (steps)")
+      ->capture_default_str();
   cmd.add_option("--batch", o.batch_size, "examples per step")->capture_default_str();
   cmd.add_option("--seed", o.seed, "run seed (perturbations and batches)")->capture_default_str();
   cmd.add_option("--threads", o.threads, "CPU threads, 0 = all")->capture_default_str();
   cmd.add_flag("!--no-exact-restore", o.exact_restore,
                "restore weights to within fp32 rounding instead of bit-exactly (saves memory)");
-  cmd.add_option("--log-every", o.log_every, "progress line / zero-gradient report interval")->capture_default_str();
-  cmd.add_option("--max-eval-examples", o.max_eval_examples, "evaluate on at most this many dev/test examples (0 = all)")
+  cmd.add_option("--log-every", o.log_every, "progress line / zero-gradient report interval")
+      ->capture_default_str();
+  cmd.add_option("--max-eval-examples", o.max_eval_examples,
+                 "evaluate on at most this many dev/test examples (0 = all)")
       ->capture_default_str();
 }
 
@@ -75,9 +89,11 @@ int make_random_model(const fs::path& tokenizer_dir, const fs::path& out, int hi
   c.pad_token_id = tokenizer->special_tokens().pad;
   mezo::MaskedLM::random(c, 1).save_pretrained(out);
   for (const char* file : {"vocab.json", "merges.txt", "vocab.txt", "tokenizer_config.json"}) {
-    if (fs::exists(tokenizer_dir / file)) fs::copy_file(tokenizer_dir / file, out / file, fs::copy_options::overwrite_existing);
+    if (fs::exists(tokenizer_dir / file))
+      fs::copy_file(tokenizer_dir / file, out / file, fs::copy_options::overwrite_existing);
   }
-  std::ofstream(out / "RANDOM_WEIGHTS") << "Random weights made by `mezo-sst2 random-model`: for smoke tests only.\n";
+  std::ofstream(out / "RANDOM_WEIGHTS")
+      << "Random weights made by `mezo-sst2 random-model`: for smoke tests only.\n";
   std::printf("%s\n", out.c_str());
   return 0;
 }
@@ -85,7 +101,8 @@ int make_random_model(const fs::path& tokenizer_dir, const fs::path& out, int hi
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Prompt-based MeZO fine-tuning of a masked LM on SST-2 (libmezo " MEZO_VERSION_STRING ")"};
+  CLI::App app{"Prompt-based MeZO fine-tuning of a masked LM on SST-2 (libmezo " MEZO_VERSION_STRING
+               ")"};
   app.require_subcommand(0, 1);
 
   sst2::TrainOptions train_options;
@@ -100,16 +117,21 @@ int main(int argc, char** argv) {
   fs::path glue_dir, splits_out;
   int k = 16;
   std::uint32_t seed = 42;
-  CLI::App* splits = app.add_subcommand("splits", "write a k-shot split as LM-BFF does (K per class, test = GLUE dev)");
-  splits->add_option("--glue-dir", glue_dir, "folder with the GLUE train.tsv and dev.tsv")->required();
+  CLI::App* splits = app.add_subcommand(
+      "splits", "write a k-shot split as LM-BFF does (K per class, test = GLUE dev)");
+  splits->add_option("--glue-dir", glue_dir, "folder with the GLUE train.tsv and dev.tsv")
+      ->required();
   splits->add_option("--k", k, "examples per class")->required();
   splits->add_option("--seed", seed, "NumPy seed of the shuffle")->required();
   splits->add_option("--out", splits_out, "writes OUT/K-SEED/{train,dev,test}.tsv")->required();
 
   fs::path tokenizer_dir, random_out;
   int hidden = 64, layers = 2;
-  CLI::App* random = app.add_subcommand("random-model", "a tiny RANDOM model with a real tokenizer, for smoke tests");
-  random->add_option("--tokenizer", tokenizer_dir, "folder with vocab.txt or vocab.json + merges.txt")->required();
+  CLI::App* random = app.add_subcommand(
+      "random-model", "a tiny RANDOM model with a real tokenizer, for smoke tests");
+  random
+      ->add_option("--tokenizer", tokenizer_dir, "folder with vocab.txt or vocab.json + merges.txt")
+      ->required();
   random->add_option("--out", random_out, "model folder to write")->required();
   random->add_option("--hidden", hidden, "hidden size")->capture_default_str();
   random->add_option("--layers", layers, "encoder layers")->capture_default_str();
@@ -134,7 +156,9 @@ int main(int argc, char** argv) {
     sst2::TrainOptions& o = explicit_train ? train_options : top_options;
     const bool r = explicit_train ? resume : top_resume;
     if (o.model_dir.empty() && !r) {
-      std::fprintf(stderr, "mezo-sst2: --model DIR is required (try: --model \"$(tools/fetch_default_model.sh)\")\n");
+      std::fprintf(stderr,
+                   "mezo-sst2: --model DIR is required (try: --model "
+                   "\"$(tools/fetch_default_model.sh)\")\n");
       return 2;
     }
     if (o.out_dir.empty()) {

@@ -3,23 +3,22 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "prompt.hpp"
 
 namespace sst2 {
 
 struct TrainOptions {
-  std::filesystem::path model_dir;                      // HF folder (required)
+  std::filesystem::path model_dir;  // HF folder (required)
   std::filesystem::path data_dir = "../shared/data/SST-2";
-  int k = 16;                                           // examples per class
-  std::uint32_t data_seed = 42;                         // which k-shot split
-  std::filesystem::path out_dir;                        // empty: main() picks a fresh one
-  std::string objective = "cross_entropy";              // or "accuracy"
-  std::string head = "auto";                            // auto | mlm | cosine
+  int k = 16;                               // examples per class
+  std::uint32_t data_seed = 42;             // which k-shot split
+  std::filesystem::path out_dir;            // empty: main() picks a fresh one
+  std::string objective = "cross_entropy";  // or "accuracy"
+  std::string head = "auto";                // auto | mlm | cosine
   float cosine_scale = 20.0f;
   PromptOptions prompt;
   float lr = 1e-6f;
@@ -28,11 +27,11 @@ struct TrainOptions {
   std::int64_t steps = 100000;
   std::int64_t eval_every = 10000;
   int batch_size = 64;
-  std::uint64_t seed = 42;                              // run seed: z and batches
-  int threads = 0;                                      // 0 = all cores
+  std::uint64_t seed = 42;  // run seed: z and batches
+  int threads = 0;          // 0 = all cores
   bool exact_restore = true;
-  std::int64_t log_every = 100;                         // progress lines when not a terminal
-  std::int64_t max_eval_examples = 0;                   // 0 = all (dev and test)
+  std::int64_t log_every = 100;        // progress lines when not a terminal
+  std::int64_t max_eval_examples = 0;  // 0 = all (dev and test)
 };
 
 nlohmann::json to_json(const TrainOptions& o);

@@ -20,11 +20,15 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 Progress::Progress(std::int64_t first_step, std::int64_t total_steps, std::int64_t every)
-    : first_(first_step), total_(total_steps), every_(every > 0 ? every : 1),
-      terminal_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+    : first_(first_step),
+      total_(total_steps),
+      every_(every > 0 ? every : 1),
+      terminal_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()) {}
 
 double Progress::steps_per_second() const {
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   return elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
 }
 

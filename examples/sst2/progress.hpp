@@ -12,7 +12,8 @@ class Progress {
  public:
   Progress(std::int64_t first_step, std::int64_t total_steps, std::int64_t every);
   // After `step` (0-based) completed with this ℓ+; dev accuracy if known.
-  void update(std::int64_t step, float loss, std::optional<double> dev_accuracy, double zero_grad_fraction);
+  void update(std::int64_t step, float loss, std::optional<double> dev_accuracy,
+              double zero_grad_fraction);
   // Ends the bar's line.
   void finish();
   double steps_per_second() const;

@@ -43,8 +43,10 @@ PromptEncoder::PromptEncoder(const mezo::Tokenizer& tokenizer, mezo::ModelType t
   }
   sentence_first_ = s < m;
   const std::size_t first = std::min(s, m), second = std::max(s, m);
-  const std::size_t first_len = sentence_first_ ? std::string(kSentence).size() : std::string(kMask).size();
-  const std::size_t second_len = sentence_first_ ? std::string(kMask).size() : std::string(kSentence).size();
+  const std::size_t first_len =
+      sentence_first_ ? std::string(kSentence).size() : std::string(kMask).size();
+  const std::size_t second_len =
+      sentence_first_ ? std::string(kMask).size() : std::string(kSentence).size();
   before_ = tokenizer_.encode(t.substr(0, first));
   between_ = tokenizer_.encode(t.substr(first + first_len, second - first - first_len));
   after_ = tokenizer_.encode(t.substr(second + second_len));
@@ -54,9 +56,10 @@ PromptEncoder::PromptEncoder(const mezo::Tokenizer& tokenizer, mezo::ModelType t
     if (ids.size() != 1) {
       std::vector<std::string> pieces;
       for (const auto id : ids) pieces.push_back(tokenizer_.id_to_token(id));
-      fail(fmt::format("label word '{}' is {} tokens ({}), not one: choose a word the "
-                       "vocabulary holds whole",
-                       word, ids.size(), fmt::join(pieces, " ")));
+      fail(
+          fmt::format("label word '{}' is {} tokens ({}), not one: choose a word the "
+                      "vocabulary holds whole",
+                      word, ids.size(), fmt::join(pieces, " ")));
     }
     label_ids_.push_back(ids[0]);
   }
@@ -76,7 +79,8 @@ std::vector<std::int32_t> PromptEncoder::sentence_ids(const std::string& text,
 
 EncodedExample PromptEncoder::encode(const mezo::LabeledExample& example) const {
   const auto& special = tokenizer_.special_tokens();
-  const std::size_t fixed = before_.size() + between_.size() + after_.size() + 3;  // begin, mask, end
+  const std::size_t fixed =
+      before_.size() + between_.size() + after_.size() + 3;  // begin, mask, end
   const auto sentence = sentence_ids(example.text, options_.max_length - fixed);
   EncodedExample out;
   out.label = example.label;

@@ -14,7 +14,8 @@ namespace sst2 {
 namespace {
 
 [[noreturn]] void io_error(const std::string& what, const std::filesystem::path& path) {
-  throw mezo::Error(mezo::ErrorCode::io, what + " '" + path.string() + "': " + std::strerror(errno));
+  throw mezo::Error(mezo::ErrorCode::io,
+                    what + " '" + path.string() + "': " + std::strerror(errno));
 }
 
 void write_all(int fd, const std::string& bytes, const std::filesystem::path& path) {
@@ -61,7 +62,8 @@ std::string file_digest(const std::filesystem::path& path) {
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) * 0x100000001b3ull;
+      hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) *
+             0x100000001b3ull;
     }
   }
   std::ostringstream out;
@@ -79,7 +81,8 @@ MetricsLog::MetricsLog(const std::filesystem::path& path, std::int64_t first_ste
       const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (j.is_discarded() || !j.contains("step")) continue;  // a torn last line
       if (j.at("step").get<std::int64_t>() >= first_step) continue;
-      if (j.contains("after_steps") && j.at("after_steps").get<std::int64_t>() > last_eval_step) continue;
+      if (j.contains("after_steps") && j.at("after_steps").get<std::int64_t>() > last_eval_step)
+        continue;
       kept += line + "\n";
     }
   }
@@ -95,6 +98,8 @@ MetricsLog::~MetricsLog() {
   }
 }
 
-void MetricsLog::append(const nlohmann::json& record) { write_all(fd_, record.dump() + "\n", path_); }
+void MetricsLog::append(const nlohmann::json& record) {
+  write_all(fd_, record.dump() + "\n", path_);
+}
 
 }  // namespace sst2

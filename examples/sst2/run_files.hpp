@@ -8,9 +8,8 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace sst2 {
 
@@ -27,7 +26,8 @@ class MetricsLog {
   // "step" is below `first_step` and evaluation lines that run.json recorded
   // (after_steps <= last_eval_step); a torn last line is dropped. The rest
   // will be redone.
-  MetricsLog(const std::filesystem::path& path, std::int64_t first_step, std::int64_t last_eval_step);
+  MetricsLog(const std::filesystem::path& path, std::int64_t first_step,
+             std::int64_t last_eval_step);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;

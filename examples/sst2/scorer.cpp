@@ -15,7 +15,9 @@ mezo::TokenBatch to_batch(std::span<const EncodedExample* const> examples, std::
 class MlmScorer final : public LabelScorer {
  public:
   MlmScorer(mezo::MaskedLM& model, const PromptEncoder& prompts)
-      : LabelScorer(prompts.label_word_ids().size()), model_(model), label_ids_(prompts.label_word_ids()) {}
+      : LabelScorer(prompts.label_word_ids().size()),
+        model_(model),
+        label_ids_(prompts.label_word_ids()) {}
   const char* name() const override { return "mlm"; }
 
   void score(std::span<const EncodedExample* const> examples, std::vector<float>& logits) override {
@@ -40,7 +42,8 @@ class CosineScorer final : public LabelScorer {
       : LabelScorer(prompts.label_word_ids().size()), model_(model), scale_(scale) {
     std::vector<std::vector<std::int32_t>> rows;
     for (std::size_t k = 0; k < num_labels(); ++k) rows.push_back(prompts.encode_filled(k));
-    label_batch_ = mezo::TokenBatch::pad(rows, static_cast<std::int32_t>(model.config().pad_token_id));
+    label_batch_ =
+        mezo::TokenBatch::pad(rows, static_cast<std::int32_t>(model.config().pad_token_id));
   }
   const char* name() const override { return "cosine"; }
 

@@ -25,7 +25,8 @@ class LabelScorer {
   virtual const char* name() const = 0;
   std::size_t num_labels() const { return num_labels_; }
   // logits[i × num_labels + k]: the score of label k for examples[i].
-  virtual void score(std::span<const EncodedExample* const> examples, std::vector<float>& logits) = 0;
+  virtual void score(std::span<const EncodedExample* const> examples,
+                     std::vector<float>& logits) = 0;
 
  protected:
   explicit LabelScorer(std::size_t num_labels) : num_labels_(num_labels) {}

@@ -32,13 +32,15 @@ struct SplitFiles {
 // split from), or a folder holding train/dev/test.tsv itself.
 SplitFiles resolve_split(const TrainOptions& o) {
   const auto has_split = [](const fs::path& dir) {
-    return fs::exists(dir / "train.tsv") && fs::exists(dir / "dev.tsv") && fs::exists(dir / "test.tsv");
+    return fs::exists(dir / "train.tsv") && fs::exists(dir / "dev.tsv") &&
+           fs::exists(dir / "test.tsv");
   };
   const std::string name = fmt::format("{}-{}", o.k, o.data_seed);
   for (const fs::path& dir : {o.data_dir / "k-shot" / name, o.out_dir / "data" / name}) {
     if (has_split(dir)) return {dir / "train.tsv", dir / "dev.tsv", dir / "test.tsv"};
   }
-  if (fs::exists(o.data_dir / "glue" / "train.tsv") && fs::exists(o.data_dir / "glue" / "dev.tsv")) {
+  if (fs::exists(o.data_dir / "glue" / "train.tsv") &&
+      fs::exists(o.data_dir / "glue" / "dev.tsv")) {
     const fs::path dir = o.out_dir / "data" / name;
     std::fprintf(stderr, "making the k-shot split %s from %s\n", name.c_str(),
                  (o.data_dir / "glue").c_str());
@@ -46,10 +48,12 @@ SplitFiles resolve_split(const TrainOptions& o) {
     mezo::write_kshot_split(split, o.data_dir / "glue" / "dev.tsv", dir);
     return {dir / "train.tsv", dir / "dev.tsv", dir / "test.tsv"};
   }
-  if (has_split(o.data_dir)) return {o.data_dir / "train.tsv", o.data_dir / "dev.tsv", o.data_dir / "test.tsv"};
-  fail(fmt::format("--data {}: no k-shot/{} split, no glue/train.tsv to make one from, and no "
-                   "train/dev/test.tsv in the folder itself",
-                   o.data_dir.string(), name));
+  if (has_split(o.data_dir))
+    return {o.data_dir / "train.tsv", o.data_dir / "dev.tsv", o.data_dir / "test.tsv"};
+  fail(
+      fmt::format("--data {}: no k-shot/{} split, no glue/train.tsv to make one from, and no "
+                  "train/dev/test.tsv in the folder itself",
+                  o.data_dir.string(), name));
 }
 
 void validate(const TrainOptions& o) {
@@ -64,15 +68,18 @@ void validate(const TrainOptions& o) {
   if (o.head != "auto" && o.head != "mlm" && o.head != "cosine") {
     fail(fmt::format("--head must be auto, mlm or cosine, got '{}'", o.head));
   }
-  if (!(o.cosine_scale > 0)) fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
+  if (!(o.cosine_scale > 0))
+    fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
   if (!o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
-    fail(fmt::format("--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
-                     o.prompt.label_words.size()));
+    fail(fmt::format(
+        "--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
+        o.prompt.label_words.size()));
   }
 }
 
 std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
-                                       const PromptEncoder& prompts, bool plain, std::int64_t limit) {
+                                       const PromptEncoder& prompts, bool plain,
+                                       std::int64_t limit) {
   std::vector<EncodedExample> out;
   const std::size_t n = limit > 0 ? std::min<std::size_t>(examples.size(), limit) : examples.size();
   out.reserve(n);
@@ -88,7 +95,8 @@ double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples
   std::size_t correct = 0;
   for (std::size_t begin = 0; begin < examples.size(); begin += kEvalBatch) {
     chunk.clear();
-    for (std::size_t i = begin; i < std::min(examples.size(), begin + kEvalBatch); ++i) chunk.push_back(&examples[i]);
+    for (std::size_t i = begin; i < std::min(examples.size(), begin + kEvalBatch); ++i)
+      chunk.push_back(&examples[i]);
     scorer.score(chunk, logits);
     const std::size_t L = scorer.num_labels();
     for (std::size_t i = 0; i < chunk.size(); ++i) {
@@ -97,14 +105,17 @@ double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples
       correct += best == chunk[i]->label;
     }
   }
-  return examples.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(examples.size());
+  return examples.empty() ? 0.0
+                          : static_cast<double>(correct) / static_cast<double>(examples.size());
 }
 
 // The training examples of step t: a pure function of (run seed, t), so a
 // resumed run draws the batches the uninterrupted one would.
-void sample_batch(std::uint64_t run_seed, std::int64_t step, std::size_t train_size, std::size_t batch,
-                  std::vector<std::size_t>& order, std::vector<std::size_t>& out) {
-  std::mt19937_64 gen(mezo::rng::mix64(run_seed ^ mezo::rng::mix64(static_cast<std::uint64_t>(step) + 0x5851F42D4C957F2Dull)));
+void sample_batch(std::uint64_t run_seed, std::int64_t step, std::size_t train_size,
+                  std::size_t batch, std::vector<std::size_t>& order,
+                  std::vector<std::size_t>& out) {
+  std::mt19937_64 gen(mezo::rng::mix64(
+      run_seed ^ mezo::rng::mix64(static_cast<std::uint64_t>(step) + 0x5851F42D4C957F2Dull)));
   order.resize(train_size);
   for (std::size_t i = 0; i < train_size; ++i) order[i] = i;
   out.clear();
@@ -173,9 +184,11 @@ int train(const TrainOptions& cli, bool resume) {
   RunState state;
   std::optional<nlohmann::json> previous;
   if (resume) {
-    if (!fs::exists(run_file)) fail(fmt::format("--resume: no run to resume in '{}' (no run.json)", cli.out_dir.string()));
+    if (!fs::exists(run_file))
+      fail(fmt::format("--resume: no run to resume in '{}' (no run.json)", cli.out_dir.string()));
     previous = read_json(run_file);
-    if (previous->at("format") != kRunFormat) fail(fmt::format("{}: unknown run format", run_file.string()));
+    if (previous->at("format") != kRunFormat)
+      fail(fmt::format("{}: unknown run format", run_file.string()));
     o = options_from_json(previous->at("options"));
     std::fprintf(stderr, "resuming %s with the options it was started with (run.json)\n",
                  cli.out_dir.c_str());
@@ -213,22 +226,26 @@ int train(const TrainOptions& cli, bool resume) {
   }
   const bool cosine = o.head == "cosine" || (o.head == "auto" && !model.has_mlm_head());
   if (o.head == "mlm" && !model.has_mlm_head()) {
-    fail(fmt::format("--head mlm: {} has no masked-LM head; use --head cosine", o.model_dir.string()));
+    fail(fmt::format("--head mlm: {} has no masked-LM head; use --head cosine",
+                     o.model_dir.string()));
   }
   const PromptEncoder prompts(*tokenizer, model.config().model_type, o.prompt);
   o.prompt.template_text = prompts.template_text();
   o.prompt.label_words = prompts.label_words();
-  auto scorer = cosine ? make_cosine_scorer(model, prompts, o.cosine_scale) : make_mlm_scorer(model, prompts);
+  auto scorer =
+      cosine ? make_cosine_scorer(model, prompts, o.cosine_scale) : make_mlm_scorer(model, prompts);
   const auto train_examples = encode_all(train_set, prompts, cosine, 0);
   const auto dev_examples = encode_all(dev_set, prompts, cosine, o.max_eval_examples);
   const auto test_examples = encode_all(test_set, prompts, cosine, o.max_eval_examples);
   const std::size_t batch = std::min<std::size_t>(o.batch_size, train_examples.size());
-  std::fprintf(stderr, "%s %s, %llu trainable parameters, head %s, %zu train / %zu dev / %zu test\n",
+  std::fprintf(stderr,
+               "%s %s, %llu trainable parameters, head %s, %zu train / %zu dev / %zu test\n",
                mezo::to_string(model.config().model_type), o.model_dir.filename().c_str(),
                static_cast<unsigned long long>(model.num_parameters()), scorer->name(),
                train_examples.size(), dev_examples.size(), test_examples.size());
   if (batch < static_cast<std::size_t>(o.batch_size)) {
-    std::fprintf(stderr, "batch %d > %zu training examples: every step uses the whole training set\n",
+    std::fprintf(stderr,
+                 "batch %d > %zu training examples: every step uses the whole training set\n",
                  o.batch_size, train_examples.size());
   }
 
@@ -243,24 +260,30 @@ int train(const TrainOptions& cli, bool resume) {
     writer = mezo::TrajectoryWriter::open_append(log_file);  // cuts a torn last record
     const mezo::Trajectory log = mezo::read_trajectory(log_file);
     if (!log.records.empty()) first_step = log.records.back().step + 1;
-    std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n", static_cast<long long>(first_step));
+    std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n",
+                 static_cast<long long>(first_step));
     mezo::replay(model.params(), *perturbation, log);
     std::int64_t updates = 0;
-    for (const auto& r : log.records) updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
+    for (const auto& r : log.records)
+      updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
     optimizer.set_step_count(updates);
     state.steps_done = first_step;
   } else {
-    writer = mezo::TrajectoryWriter::create(log_file, mezo::make_trajectory_header(optimizer, step_options, o.seed));
+    writer = mezo::TrajectoryWriter::create(
+        log_file, mezo::make_trajectory_header(optimizer, step_options, o.seed));
   }
   MetricsLog metrics(o.out_dir / "metrics.jsonl", first_step, state.last_eval_step);
 
   const auto start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   if (!resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
     state.zero_shot_dev = accuracy(*scorer, dev_examples);
     state.zero_shot_test = accuracy(*scorer, test_examples);
-    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * state.zero_shot_dev, 100 * state.zero_shot_test);
+    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * state.zero_shot_dev,
+                 100 * state.zero_shot_test);
     write_json_atomically(run_file, run_json(o, digest, state));
   }
 
@@ -271,7 +294,9 @@ int train(const TrainOptions& cli, bool resume) {
     state.last_eval_step = steps_done;
     // "step" is the 0-based index of the last step taken, as in the step
     // lines; "after_steps" is the count run.json uses.
-    metrics.append({{"step", steps_done - 1}, {"after_steps", steps_done}, {"dev_accuracy", dev},
+    metrics.append({{"step", steps_done - 1},
+                    {"after_steps", steps_done},
+                    {"dev_accuracy", dev},
                     {"elapsed_s", elapsed()}});
     return dev;
   };
@@ -284,8 +309,9 @@ int train(const TrainOptions& cli, bool resume) {
 
   const mezo::CrossEntropy cross_entropy;
   const mezo::NegativeAccuracy negative_accuracy;
-  const mezo::Objective& objective =
-      o.objective == "accuracy" ? static_cast<const mezo::Objective&>(negative_accuracy) : cross_entropy;
+  const mezo::Objective& objective = o.objective == "accuracy"
+                                         ? static_cast<const mezo::Objective&>(negative_accuracy)
+                                         : cross_entropy;
   std::vector<std::size_t> order, picked;
   std::vector<const EncodedExample*> batch_examples;
   std::vector<std::int32_t> labels;
@@ -307,7 +333,8 @@ int train(const TrainOptions& cli, bool resume) {
       batch_examples.push_back(&train_examples[i]);
       labels.push_back(train_examples[i].label);
     }
-    const mezo::StepResult r = mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
+    const mezo::StepResult r =
+        mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
     ++window_steps;
     zero_grad_steps += r.status == mezo::StepStatus::ok && r.projected_grad == 0.0f;
     nlohmann::json record = {{"step", t},
@@ -329,10 +356,12 @@ int train(const TrainOptions& cli, bool resume) {
       dev = evaluate_dev(t + 1);
       write_json_atomically(run_file, run_json(o, digest, state));
     }
-    const double zero_fraction = static_cast<double>(zero_grad_steps) / static_cast<double>(window_steps);
+    const double zero_fraction =
+        static_cast<double>(zero_grad_steps) / static_cast<double>(window_steps);
     progress.update(t, r.loss_plus, dev, zero_fraction);
     if ((t + 1) % o.log_every == 0) {
-      metrics.append({{"step", t}, {"zero_grad_fraction", zero_fraction}, {"window_steps", window_steps}});
+      metrics.append(
+          {{"step", t}, {"zero_grad_fraction", zero_fraction}, {"window_steps", window_steps}});
       zero_grad_steps = window_steps = 0;
     }
   }
@@ -349,7 +378,8 @@ int train(const TrainOptions& cli, bool resume) {
                  static_cast<long long>(state.best_step));
     mezo::MaskedLM best = mezo::MaskedLM::load(o.model_dir, {.num_threads = o.threads});
     replay_prefix(best.params(), *perturbation, mezo::read_trajectory(log_file), state.best_step);
-    auto best_scorer = cosine ? make_cosine_scorer(best, prompts, o.cosine_scale) : make_mlm_scorer(best, prompts);
+    auto best_scorer =
+        cosine ? make_cosine_scorer(best, prompts, o.cosine_scale) : make_mlm_scorer(best, prompts);
     test_at_best = accuracy(*best_scorer, test_examples);
   }
   const double seconds = elapsed();
@@ -372,10 +402,11 @@ int train(const TrainOptions& cli, bool resume) {
       "  test (best-by-dev weights): %.1f%%\n"
       "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
-      o.k, o.data_seed, scorer->name(), o.objective.c_str(), static_cast<long long>(state.steps_done), o.lr, o.eps,
-      100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
-      static_cast<long long>(state.best_step), 100 * test_at_best, progress.steps_per_second(), seconds,
-      peak_rss_mib(), o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
+      o.k, o.data_seed, scorer->name(), o.objective.c_str(),
+      static_cast<long long>(state.steps_done), o.lr, o.eps, 100 * state.zero_shot_dev,
+      100 * state.zero_shot_test, 100 * state.best_dev, static_cast<long long>(state.best_step),
+      100 * test_at_best, progress.steps_per_second(), seconds, peak_rss_mib(), o.out_dir.c_str(),
+      (o.out_dir / "metrics.jsonl").c_str());
   return 0;
 }
 

@@ -3,9 +3,9 @@
 #include <omp.h>
 
 #include <Eigen/Core>
-#include <unsupported/Eigen/SpecialFunctions>
 #include <algorithm>
 #include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>
 
 MEZO_BEGIN_NAMESPACE
 namespace model::cpu {
@@ -71,8 +71,9 @@ void attention(const float* q, const float* k, const float* v, std::int64_t rows
                        keys);
       // Padding keys get probability 0 (the reference adds the most negative
       // float, whose exp underflows to 0), so they are simply left out.
-      scores.noalias() = ConstStridedMap(q + base, seq, head_dim, Eigen::OuterStride<>(width)) *
-                         ConstStridedMap(k + base, keys, head_dim, Eigen::OuterStride<>(width)).transpose();
+      scores.noalias() =
+          ConstStridedMap(q + base, seq, head_dim, Eigen::OuterStride<>(width)) *
+          ConstStridedMap(k + base, keys, head_dim, Eigen::OuterStride<>(width)).transpose();
       for (std::int64_t i = 0; i < seq; ++i) {
         float* s = scores.data() + i * keys;
         float max_score = -INFINITY;

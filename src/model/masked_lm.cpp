@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <thread>
 
+#include "file_io.hpp"
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
-#include "file_io.hpp"
 #include "model/cpu_layers.hpp"
 #include "model/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
-TokenBatch TokenBatch::pad(std::span<const std::vector<std::int32_t>> sequences, std::int32_t pad_id) {
+TokenBatch TokenBatch::pad(std::span<const std::vector<std::int32_t>> sequences,
+                           std::int32_t pad_id) {
   TokenBatch batch;
   batch.rows = static_cast<std::int64_t>(sequences.size());
   for (const auto& s : sequences) batch.seq_len = std::max<std::int64_t>(batch.seq_len, s.size());
@@ -31,13 +32,16 @@ namespace {
 
 // Grows to the largest batch seen and then stays: no allocation per forward.
 void ensure_size(std::vector<float>& buffer, std::int64_t size) {
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
+  if (static_cast<std::int64_t>(buffer.size()) < size)
+    buffer.resize(static_cast<std::size_t>(size));
 }
 
 // Sets the calling thread's OpenMP team size for the forward, and puts it back.
 class ThreadScope {
  public:
-  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+  }
   ~ThreadScope() { omp_set_num_threads(previous_); }
   ThreadScope(const ThreadScope&) = delete;
   ThreadScope& operator=(const ThreadScope&) = delete;
@@ -48,8 +52,9 @@ class ThreadScope {
 
 void check_options(const MaskedLMOptions& options) {
   if (options.num_threads < 0) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("MaskedLMOptions: num_threads must be >= 0, got {}", options.num_threads));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("MaskedLMOptions: num_threads must be >= 0, got {}", options.num_threads));
   }
 }
 
@@ -70,8 +75,9 @@ struct MaskedLM::Impl {
       : config(c), options(o), store(c, seed, o.untie_decoder) {}
 
   int threads() const {
-    return options.num_threads > 0 ? options.num_threads
-                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    return options.num_threads > 0
+               ? options.num_threads
+               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
 
   void validate(const TokenBatch& batch) const {
@@ -93,7 +99,8 @@ struct MaskedLM::Impl {
     }
     for (std::int64_t r = 0; r < batch.rows; ++r) {
       if (batch.lengths[r] < 1 || batch.lengths[r] > batch.seq_len) {
-        fail(fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r], batch.seq_len));
+        fail(fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r],
+                         batch.seq_len));
       }
     }
     for (std::size_t i = 0; i < batch.ids.size(); ++i) {
@@ -191,8 +198,8 @@ void MaskedLM::save_pretrained(const std::filesystem::path& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot create model folder '{}': {}", dir.string(),
-                                           ec.message()));
+    throw Error(ErrorCode::io,
+                fmt::format("cannot create model folder '{}': {}", dir.string(), ec.message()));
   }
   const std::string config = transformer_config_to_json(impl_->config);
   detail::write_file_atomically(dir / "config.json", config.data(), config.size());
@@ -246,8 +253,8 @@ void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> qu
   ThreadScope scope(m.threads());
   const std::int64_t H = m.config.hidden_size;
   const std::int64_t nq = static_cast<std::int64_t>(queries.size());
-  const std::int64_t columns = vocab_ids.empty() ? m.config.vocab_size
-                                                 : static_cast<std::int64_t>(vocab_ids.size());
+  const std::int64_t columns =
+      vocab_ids.empty() ? m.config.vocab_size : static_cast<std::int64_t>(vocab_ids.size());
   if (static_cast<std::int64_t>(out.size()) != nq * columns) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("MaskedLM::mlm_logits: output holds {} floats, needs {} queries × {}",
@@ -279,7 +286,8 @@ void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> qu
     std::copy_n(row, H, m.head_in.data() + i * H);
   }
   const model::ModelWeights& w = m.store.weights();
-  model::cpu::linear(m.head_in.data(), nq, H, w.head_dense_w, w.head_dense_b, H, m.head_hidden.data());
+  model::cpu::linear(m.head_in.data(), nq, H, w.head_dense_w, w.head_dense_b, H,
+                     m.head_hidden.data());
   model::cpu::gelu(m.head_hidden.data(), nq * H);
   model::cpu::add_layer_norm(m.head_hidden.data(), nullptr, nq, H, w.head_ln_w, w.head_ln_b,
                              m.config.layer_norm_eps);

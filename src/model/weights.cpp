@@ -37,8 +37,8 @@ WeightStore::Naming WeightStore::naming_for(const TransformerConfig& config,
     n.head_dense = "cls.predictions.transform.dense";
     n.head_ln = "cls.predictions.transform.LayerNorm";
     n.decoder_w = "cls.predictions.decoder.weight";
-    n.decoder_b =
-        has("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias" : "cls.predictions.bias";
+    n.decoder_b = has("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias"
+                                                      : "cls.predictions.bias";
   }
   // Some exports drop the encoder prefix.
   if (file && !has(n.encoder + "embeddings.word_embeddings.weight") &&
@@ -50,9 +50,10 @@ WeightStore::Naming WeightStore::naming_for(const TransformerConfig& config,
 
 // Records where a tensor goes; the buffer is allocated once all are known.
 void WeightStore::add(std::string name, std::vector<std::int64_t> shape) {
-  const std::uint64_t offset = entries_.empty() ? 0
-                                                : entries_.back().offset +
-                                                      static_cast<std::uint64_t>(product(entries_.back().shape));
+  const std::uint64_t offset =
+      entries_.empty()
+          ? 0
+          : entries_.back().offset + static_cast<std::uint64_t>(product(entries_.back().shape));
   entries_.push_back({std::move(name), std::move(shape), offset});
 }
 
@@ -89,11 +90,12 @@ void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied
     if (!tied) add(n.decoder_w, {V, H});
     add(n.decoder_b, {V});
   }
-  buffer_.assign(entries_.back().offset + static_cast<std::uint64_t>(product(entries_.back().shape)),
-                 0.0f);
+  buffer_.assign(
+      entries_.back().offset + static_cast<std::uint64_t>(product(entries_.back().shape)), 0.0f);
 }
 
-WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file, bool untie_decoder) {
+WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file,
+                         bool untie_decoder) {
   const Naming n = naming_for(c, &file);
   // A checkpoint with none of the head's tensors is an encoder (a sentence
   // encoder such as all-MiniLM-L6-v2); one with only some of them is broken,
@@ -149,8 +151,8 @@ WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool un
 std::vector<TensorF32View> WeightStore::tensors() const {
   std::vector<TensorF32View> views;
   for (const Entry& e : entries_) {
-    views.push_back({e.name, e.shape,
-                     {buffer_.data() + e.offset, static_cast<std::size_t>(product(e.shape))}});
+    views.push_back(
+        {e.name, e.shape, {buffer_.data() + e.offset, static_cast<std::size_t>(product(e.shape))}});
   }
   return views;
 }

@@ -26,8 +26,8 @@ struct ModelWeights {
   const float *embeddings_ln_w, *embeddings_ln_b;                              // (H)
   std::vector<LayerWeights> layers;
   const float *head_dense_w, *head_dense_b, *head_ln_w, *head_ln_b;  // (H, H), (H), (H), (H)
-  const float* decoder_w;                                            // (V, H), maybe = word embeddings
-  const float* decoder_b;                                            // (V)
+  const float* decoder_w;  // (V, H), maybe = word embeddings
+  const float* decoder_b;  // (V)
   // All head pointers are null for an encoder-only checkpoint.
 };
 

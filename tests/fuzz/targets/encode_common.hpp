@@ -1,0 +1,31 @@
+// Tokenising arbitrary bytes with a real vocabulary from the shared data folder.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+
+#include "../fuzz_target.hpp"
+#include "mezo/text/tokenizer.hpp"
+
+namespace mezo_fuzz {
+
+// Every id must name a vocabulary entry; invalid UTF-8 is refused with
+// mezo::Error (caught by the caller).
+inline void encode_and_check(const mezo::Tokenizer& tokenizer, std::string_view text) {
+  for (auto id : tokenizer.encode(text)) {
+    if (id < 0 || static_cast<std::size_t>(id) >= tokenizer.vocab_size()) {
+      throw std::logic_error("encode() returned an id outside the vocabulary");
+    }
+  }
+}
+
+inline std::filesystem::path require_shared(const std::filesystem::path& relative) {
+  auto path = shared_data_dir() / relative;
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error("fuzz target needs " + path.string() +
+                             " (set MEZO_SHARED_DATA_DIR to the shared data folder)");
+  }
+  return path;
+}
+
+}  // namespace mezo_fuzz

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora, tests/fuzz/corpus/<target>/.
+
+    python3 tools/make_fuzz_corpus.py            # from the repository root
+
+Seeds are small (libFuzzer mutates them; a few KB at most): well-formed files
+in each format, written here from the formats' specifications, and
+hand-broken variants of them (truncated, lying sizes and offsets, wrong
+types, invalid UTF-8, bad CRCs). The model configs are the committed
+fixtures' config.json files. Nothing is copied from the shared data folder.
+Only the standard library is needed. Rerunning rewrites the same bytes.
+"""
+import json
+import pathlib
+import shutil
+import struct
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "fuzz" / "corpus"
+
+
+def put(target, name, data):
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+# --- safetensors: u64 header length, JSON header, data section -------------
+def safetensors(tensors, metadata=None, header_len_delta=0, body_cut=0):
+    header, body = {}, b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(body), len(body) + len(raw)]}
+        body += raw
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    h = json.dumps(header).encode()
+    blob = struct.pack("<Q", len(h) + header_len_delta) + h + body
+    return blob[: len(blob) - body_cut] if body_cut else blob
+
+
+def f32(*v):
+    return struct.pack(f"<{len(v)}f", *v)
+
+
+good = [("w", "F32", [2, 3], f32(1, 2, 3, 4, 5, 6)), ("b", "F32", [3], f32(0.5, -1, 2))]
+put("safetensors", "good", safetensors(good, {"format": "pt"}))
+put("safetensors", "half_types", safetensors([("h", "F16", [2], struct.pack("<2e", 1.5, -2)),
+                                              ("bf", "BF16", [2], b"\x80\x3f\x00\xc0"),
+                                              ("i", "I64", [1], struct.pack("<q", 7))]))
+put("safetensors", "scalar_and_empty", safetensors([("s", "F32", [], f32(3)), ("e", "F32", [0, 4], b"")]))
+put("safetensors", "truncated_body", safetensors(good, body_cut=5))
+put("safetensors", "header_len_too_big", safetensors(good, header_len_delta=1000))
+put("safetensors", "header_len_huge", struct.pack("<Q", 1 << 62) + b"{}")
+put("safetensors", "empty_header", safetensors([]))
+put("safetensors", "not_json", struct.pack("<Q", 9) + b"{not json")
+put("safetensors", "lying_shape", safetensors([("w", "F32", [1000, 1000], f32(1, 2))]))
+h = json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}).encode()
+put("safetensors", "overlapping", struct.pack("<Q", len(h)) + h + f32(1, 2, 3))
+h = json.dumps({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [8, 0]}}).encode()
+put("safetensors", "negative_shape", struct.pack("<Q", len(h)) + h + f32(1, 2))
+put("safetensors", "short", b"\x08\x00\x00")
+
+# --- config.json --------------------------------------------------------------
+for fixture in ("tiny-roberta", "tiny-bert", "tiny-bert-encoder"):
+    put("config_json", fixture, (ROOT / "tests" / "fixtures" / fixture / "config.json").read_bytes())
+base = json.loads((ROOT / "tests" / "fixtures" / "tiny-roberta" / "config.json").read_text())
+for name, change in {
+    "heads_do_not_divide": {"num_attention_heads": 5},
+    "negative_layers": {"num_hidden_layers": -2},
+    "string_hidden": {"hidden_size": "64"},
+    "huge_vocab": {"vocab_size": 1 << 40},
+    "float_eps": {"layer_norm_eps": "tiny"},
+    "unknown_act": {"hidden_act": "swish7"},
+    "unknown_type": {"model_type": "gpt2"},
+}.items():
+    put("config_json", name, json.dumps({**base, **change}))
+put("config_json", "truncated", json.dumps(base)[:40])
+put("config_json", "array", "[1, 2, 3]")
+put("config_json", "empty_object", "{}")
+
+# --- BPE vocabulary files: vocab.json NUL merges.txt ---------------------------
+specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+pieces = ["H", "e", "l", "o", "w", "r", "d", "Ġ", "t", "i", "s", "a", ",", ".",
+          "He", "ll", "Hell", "Hello", "Ġw", "or", "Ġwor", "ld", "Ġworld", "Ġt", "Ġit"]
+vocab = {tok: i for i, tok in enumerate(specials + pieces)}
+merges = "#version: 0.2\nH e\nl l\nHe ll\nHell o\nĠ w\no r\nĠw or\nl d\nĠwor ld\nĠ t\nĠt i\nĠti t\n"
+put("bpe_files", "good", json.dumps(vocab, ensure_ascii=False) + "\0" + merges)
+put("bpe_files", "no_merges", json.dumps(vocab, ensure_ascii=False))
+put("bpe_files", "merge_of_unknown", json.dumps(vocab) + "\0#version: 0.2\nq z\n")
+put("bpe_files", "merge_one_field", json.dumps(vocab) + "\0#version: 0.2\nHe\n")
+put("bpe_files", "vocab_array", '["a", "b"]\0' + merges)
+put("bpe_files", "negative_id", json.dumps({**vocab, "x": -5}) + "\0" + merges)
+put("bpe_files", "huge_id", json.dumps({**vocab, "x": 1 << 40}) + "\0" + merges)
+put("bpe_files", "duplicate_id", json.dumps({**vocab, "x": 3}) + "\0" + merges)
+put("bpe_files", "no_specials", json.dumps({p: i for i, p in enumerate(pieces)}) + "\0" + merges)
+put("bpe_files", "bad_utf8_merges", json.dumps(vocab).encode() + b"\0#version: 0.2\n\xff\xfe l\n")
+
+# --- WordPiece vocab.txt ---------------------------------------------------------
+wp = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "it", "was", "na", "##ive",
+      "ca", "##fe", ",", ".", "東", "京", "##s", "x"]
+put("wordpiece_vocab", "good", "\n".join(wp) + "\n")
+put("wordpiece_vocab", "crlf", "\r\n".join(wp))
+put("wordpiece_vocab", "no_unk", "\n".join(t for t in wp if t != "[UNK]"))
+put("wordpiece_vocab", "duplicates", "\n".join(wp + wp))
+put("wordpiece_vocab", "empty_lines", "\n\n".join(wp))
+put("wordpiece_vocab", "bad_utf8", ("\n".join(wp) + "\n").encode() + b"caf\xc3\n")
+put("wordpiece_vocab", "empty", "")
+
+# --- arbitrary text for the real vocabularies ---------------------------------------
+texts = {
+    "sentence": "a gripping, funny and ultimately heartbreaking film . It was <mask>.",
+    "bert_mask": "the movie was [MASK] . [CLS] [SEP]",
+    "unicode": "naïve café, Ångström, straße, ǅ, 東京タワー, 한국어, 🙂👍🏽, ﬁ ligature",
+    "controls": "tab\there\x00nul\x1bescape\u200bzero-width\u00a0nbsp  spaces\r\n",
+    "long_word": "supercalifragilistic" * 12,
+    "punctuation": "!!!...,,,;;;'\"\"()[]{}<>--__",
+    "special_like": "<s></s><pad><unk><mask> <mask><mask> [MASK][UNK]",
+    "numbers": "1234567890 3.14159 1e-5 -42 0x1F",
+}
+for name, text in texts.items():
+    put("bpe_encode", name, text)
+    put("wordpiece_encode", name, text)
+for target in ("bpe_encode", "wordpiece_encode"):
+    put(target, "invalid_utf8", b"valid then \xc3\x28 broken \xff and cut \xe6\x9d")
+    put(target, "overlong", b"\xc0\xaf \xe0\x80\xaf \xed\xa0\x80 surrogate")
+
+# --- GLUE TSV ------------------------------------------------------------------------
+rows = ["a gripping film\t1", "dull and lifeless\t0", "warm , funny\t1", "a mess\t0",
+        "superb acting\t1", "boring\t0", "lovely\t1", "tedious\t0", "great fun\t1", "awful\t0"]
+tsv = "sentence\tlabel\n" + "\n".join(rows) + "\n"
+put("labeled_tsv", "good", tsv)
+put("labeled_tsv", "crlf_no_final_newline", tsv.replace("\n", "\r\n").rstrip("\r\n"))
+put("labeled_tsv", "label_out_of_range", tsv + "odd one\t7\n")
+put("labeled_tsv", "extra_field", tsv + "one\ttwo\t1\n")
+put("labeled_tsv", "empty_line", "sentence\tlabel\n\n" + rows[0] + "\n")
+put("labeled_tsv", "no_header", "\n".join(rows))
+put("labeled_tsv", "header_only", "sentence\tlabel\n")
+put("labeled_tsv", "bad_utf8", tsv.encode() + b"caf\xc3 \t1\n")
+put("labeled_tsv", "label_not_a_number", tsv + "text\tone\n")
+put("labeled_tsv", "huge_label", tsv + "text\t99999999999999999999\n")
+put("labeled_tsv", "blank_sentence", tsv + "   \t1\n")
+
+# k-shot: first byte = k - 1 (low 2 bits) and seed (the rest), then the TSV.
+put("kshot_split", "k1", b"\x00" + tsv.encode())
+put("kshot_split", "k2_seed3", b"\x0d" + tsv.encode())
+put("kshot_split", "k4_too_few", b"\x03" + tsv.encode())
+put("kshot_split", "bad_label", b"\x00" + (tsv + "x\t9\n").encode())
+put("kshot_split", "three_labels", b"\x00" + (tsv + "meh\t2\nso so\t2\n").encode())
+
+# --- trajectory log: first byte 1 = let the target repair the CRCs --------------------
+def header(version=1, record_bytes=56, flags=1, perturbation=1, seed=42):
+    h = b"MEZOTRJ1" + struct.pack("<IIIIQI", version, record_bytes, flags, perturbation, seed, 0)
+    return h + struct.pack("<I", zlib.crc32(h))
+
+
+def record(step, direction=0, directions=1, flags=0):
+    r = struct.pack("<QQfffffffHHI", step, 1000 + step, 1e-3, 1e-6, 0.25, -2.5e-7, 0.0, 0.69, 0.68,
+                    direction, directions, flags)
+    return r + struct.pack("<I", zlib.crc32(r))
+
+
+log = header() + record(0) + record(1) + record(2, flags=1)
+put("trajectory", "good", b"\x00" + log)
+put("trajectory", "two_directions", b"\x00" + header(flags=0) + record(0, 0, 2) + record(0, 1, 2))
+put("trajectory", "partial_tail", b"\x00" + log + record(3)[:20])
+put("trajectory", "corrupt_last", b"\x00" + log[:-1] + b"\x00")
+corrupt_middle = bytearray(log)
+corrupt_middle[40 + 60] ^= 0xFF
+put("trajectory", "corrupt_middle", b"\x00" + bytes(corrupt_middle))
+put("trajectory", "bad_magic", b"\x00" + b"MEZOTRJ9" + log[8:])
+put("trajectory", "version_2", b"\x00" + header(version=2) + record(0))
+put("trajectory", "record_size_64", b"\x00" + header(record_bytes=64) + record(0))
+put("trajectory", "header_only", b"\x00" + header())
+put("trajectory", "short_header", b"\x00" + header()[:30])
+put("trajectory", "repair_crcs", b"\x01" + bytes(corrupt_middle))
+
+if __name__ == "__main__":
+    print(f"wrote {sum(1 for _ in OUT.rglob('*') if _.is_file())} seed files under {OUT.relative_to(ROOT)}")

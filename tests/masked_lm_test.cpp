@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mezo/io/safetensors.hpp>
@@ -152,6 +153,42 @@ TEST(MaskedLM, PerturbingTheParamsChangesTheLogits) {
   model.mlm_logits(batch, q, ids, restored);
   EXPECT_NE(before, after);
   EXPECT_NEAR(restored[0], before[0], 1e-4f);
+}
+
+// Determinism (issue 8): the same weights and batch give the same bits on 1,
+// 2 and 3 threads. The shapes are large enough that every matrix product is
+// cut into several pieces (src/model/cpu_layers.cpp, linear()), both by rows
+// (tokens ≥ outputs) and by columns (the LM head's vocabulary).
+TEST(MaskedLM, ForwardBitsDoNotDependOnTheThreadCount) {
+  mezo::TransformerConfig config;
+  config.model_type = mezo::ModelType::roberta;
+  config.vocab_size = 600;
+  config.hidden_size = 64;
+  config.num_hidden_layers = 2;
+  config.num_attention_heads = 4;
+  config.intermediate_size = 256;
+  config.max_position_embeddings = 80;
+  std::vector<std::vector<std::int32_t>> rows;
+  for (int r = 0; r < 8; ++r) {
+    rows.emplace_back();
+    for (int t = 0; t < 30 + 5 * r; ++t) rows.back().push_back(3 + (r * 37 + t * 11) % 590);
+  }
+  const auto batch = mezo::TokenBatch::pad(rows, 1);
+  const std::vector<mezo::MaskQuery> queries = {{0, 3}, {5, 40}, {7, 60}};
+  std::vector<std::vector<float>> hidden, logits;
+  for (int threads : {1, 2, 3}) {
+    auto model = mezo::MaskedLM::random(config, 11, {.num_threads = threads});
+    hidden.emplace_back(static_cast<std::size_t>(batch.rows * batch.seq_len * config.hidden_size));
+    model.last_hidden_state(batch, hidden.back());
+    logits.emplace_back(queries.size() * config.vocab_size);
+    model.mlm_logits(batch, queries, {}, logits.back());
+  }
+  for (std::size_t t = 1; t < hidden.size(); ++t) {
+    EXPECT_EQ(0, std::memcmp(hidden[0].data(), hidden[t].data(), hidden[0].size() * sizeof(float)))
+        << "last hidden states on 1 and " << t + 1 << " threads differ";
+    EXPECT_EQ(0, std::memcmp(logits[0].data(), logits[t].data(), logits[0].size() * sizeof(float)))
+        << "MLM logits on 1 and " << t + 1 << " threads differ";
+  }
 }
 
 TEST(MaskedLM, BadInputsAreClearErrors) {

@@ -18,11 +18,41 @@ using ConstStridedMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 using ConstRowVectorMap = Eigen::Map<const Eigen::RowVectorXf>;
 }  // namespace
 
+// The product is cut into pieces that depend on the shape alone, never on the
+// number of threads, and each piece is one single-threaded BLAS call (OpenBLAS
+// runs single-threaded inside an OpenMP parallel region). So every output
+// element comes from the same call on the same operands whatever the team
+// size, and the forward's bits do not depend on num_threads. Left to its own
+// threading, OpenBLAS partitions the product per thread count and rounds
+// differently at the partition edges: most outputs of a forward differed in
+// their last bits between 1 and 2 threads.
+//
+// The larger of the two output dimensions is cut (rows of x, or rows of w),
+// so the operand each call re-packs is the smaller one; pieces of at least
+// kMinPiece keep that re-packing a few percent of the arithmetic.
 void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
             std::int64_t out, float* y) {
-  MatrixMap result(y, n, out);
-  result.noalias() = ConstMatrixMap(x, n, in) * ConstMatrixMap(w, out, in).transpose();
-  if (b != nullptr) result.rowwise() += ConstRowVectorMap(b, out);
+  constexpr std::int64_t kMinPiece = 128;
+  constexpr std::int64_t kMaxPieces = 16;
+  constexpr std::int64_t kAlign = 16;
+  const bool cut_rows = n >= out;
+  const std::int64_t length = cut_rows ? n : out;
+  const std::int64_t pieces = std::clamp<std::int64_t>(length / kMinPiece, 1, kMaxPieces);
+  const std::int64_t piece = ((length + pieces - 1) / pieces + kAlign - 1) & ~(kAlign - 1);
+#pragma omp parallel for schedule(dynamic, 1) if (pieces > 1)
+  for (std::int64_t begin = 0; begin < length; begin += piece) {
+    const std::int64_t size = std::min(piece, length - begin);
+    if (cut_rows) {
+      MatrixMap part(y + begin * out, size, out);
+      part.noalias() = ConstMatrixMap(x + begin * in, size, in) * ConstMatrixMap(w, out, in).transpose();
+      if (b != nullptr) part.rowwise() += ConstRowVectorMap(b, out);
+    } else {
+      StridedMap part(y + begin, n, size, Eigen::OuterStride<>(out));
+      part.noalias() =
+          ConstMatrixMap(x, n, in) * ConstMatrixMap(w + begin * in, size, in).transpose();
+      if (b != nullptr) part.rowwise() += ConstRowVectorMap(b + begin, size);
+    }
+  }
 }
 
 void add_layer_norm(float* x, const float* residual, std::int64_t n, std::int64_t h, const float* g,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mezo/io/safetensors.hpp>
 #include <mezo/mezo.hpp>
 #include <mezo/model/masked_lm.hpp>
@@ -255,6 +256,36 @@ TEST(MaskedLM, MissingTensorIsAClearError) {
         << e.what();
   }
   fs::remove(broken);
+}
+
+// Numerical faults (issue 8): a NaN or inf weight in a checkpoint is refused
+// at load, naming the tensor and the element, instead of making every MeZO
+// step a rejected one.
+TEST(MaskedLM, NonFiniteWeightIsAClearError) {
+  const fs::path folder = kFixtures / "tiny-bert";
+  const auto file = mezo::SafetensorsFile::open(folder / "model.safetensors");
+  for (float poison : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    std::vector<std::vector<float>> data;
+    std::vector<mezo::TensorF32View> tensors;
+    data.reserve(file.tensors().size());
+    for (const auto& t : file.tensors()) {
+      data.emplace_back(t.num_elements());
+      file.read_f32(t, data.back());
+      if (t.name == "bert.encoder.layer.0.attention.self.value.weight") data.back()[17] = poison;
+      tensors.push_back({t.name, t.shape, data.back()});
+    }
+    const fs::path broken = fs::temp_directory_path() / "mezo_nonfinite_weight.safetensors";
+    mezo::write_safetensors(broken, tensors);
+    try {
+      mezo::MaskedLM::load(mezo::load_transformer_config(folder / "config.json"), broken);
+      ADD_FAILURE() << "expected an error for a weight of " << poison;
+    } catch (const mezo::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("bert.encoder.layer.0.attention.self.value.weight"), std::string::npos) << what;
+      EXPECT_NE(what.find("at element 17"), std::string::npos) << what;
+    }
+    fs::remove(broken);
+  }
 }
 
 }  // namespace

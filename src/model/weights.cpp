@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -125,6 +126,14 @@ WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file
                               fmt::join(e.shape, ", ")));
     }
     file.read_f32(info, {data, count});
+    // A NaN or ±inf weight would make every loss non-finite and every MeZO
+    // step a rejected one: refuse the checkpoint instead, saying where.
+    const float* bad = std::find_if(data, data + count, [](float v) { return !std::isfinite(v); });
+    if (bad != data + count) {
+      throw Error(ErrorCode::invalid_format,
+                  fmt::format("{}: tensor '{}' holds {} at element {}: the checkpoint is damaged",
+                              file.path().string(), e.name, *bad, bad - data));
+    }
   }
   index(c, tied);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "file_io.hpp"
+#include "json_text.hpp"
 #include "mezo/error.hpp"
 #include "mezo/text/tokenizer.hpp"
 #include "text/unicode.hpp"
@@ -181,14 +182,7 @@ class BpeTokenizer final : public Tokenizer {
 
   void load_vocab(const std::filesystem::path& path) {
     const std::string bytes = detail::read_file(path);
-    nlohmann::json json;
-    try {
-      json = nlohmann::json::parse(bytes);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(ErrorCode::invalid_format,
-                  fmt::format("'{}' is not valid JSON (byte offset {}): {}", path.string(), e.byte,
-                              e.what()));
-    }
+    const nlohmann::json json = detail::parse_json_text(bytes, path);
     if (!json.is_object()) {
       throw Error(ErrorCode::invalid_format,
                   fmt::format("'{}' must be a JSON object mapping tokens to ids, not {}",

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "file_io.hpp"
+#include "json_text.hpp"
 #include "mezo/error.hpp"
 #include "mezo/text/tokenizer.hpp"
 
@@ -35,14 +36,7 @@ WordPieceOptions wordpiece_options(const std::filesystem::path& config_path) {
   WordPieceOptions options;
   if (!is_file(config_path)) return options;
   const std::string bytes = detail::read_file(config_path);
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(bytes);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorCode::invalid_format,
-                fmt::format("'{}' is not valid JSON (byte offset {}): {}", config_path.string(),
-                            e.byte, e.what()));
-  }
+  const nlohmann::json config = detail::parse_json_text(bytes, config_path);
   if (!config.is_object()) {
     throw Error(ErrorCode::invalid_format,
                 fmt::format("'{}' must be a JSON object", config_path.string()));

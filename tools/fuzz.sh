@@ -26,6 +26,7 @@ export MEZO_SHARED_DATA_DIR=${MEZO_SHARED_DATA_DIR:-$(realpath -m ../shared/data
 
 campaign() {
   local t=$1 dir=build/fuzz/campaign/$1
+  rm -rf "$dir/artifacts"  # findings of an earlier campaign: copied to tests/fuzz/crashes when fixed
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local seeds=(tests/fuzz/corpus/"$t")
   [[ -d tests/fuzz/crashes/$t ]] && seeds+=(tests/fuzz/crashes/"$t")

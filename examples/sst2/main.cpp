@@ -143,6 +143,14 @@ int main(int argc, char** argv) {
     // does), not with CLI11's own codes (105, 106, 109, ...).
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // libmezo's own warnings (a damaged trajectory tail cut off on --resume,
+  // say) reach the user on stderr; libmezo itself never prints.
+  mezo::set_log_sink([](mezo::LogLevel level, std::string_view message) {
+    if (level >= mezo::LogLevel::warning) {
+      std::fprintf(stderr, "mezo-sst2: %s: %.*s\n", mezo::to_string(level),
+                   static_cast<int>(message.size()), message.data());
+    }
+  });
   try {
     if (splits->parsed()) {
       const auto split = mezo::make_kshot_split(glue_dir / "train.tsv", k, seed);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <random>
 
@@ -62,6 +63,13 @@ void validate(const TrainOptions& o) {
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
+  // Checked here, before the model loads, under the names the user typed.
+  if (!(o.eps > 0) || !std::isfinite(o.eps))
+    fail(fmt::format("--eps must be a positive finite number, got {}", o.eps));
+  if (!(o.lr >= 0) || !std::isfinite(o.lr))
+    fail(fmt::format("--lr must be finite and >= 0, got {}", o.lr));
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
+    fail(fmt::format("--weight-decay must be finite and >= 0, got {}", o.weight_decay));
   if (o.objective != "cross_entropy" && o.objective != "accuracy") {
     fail(fmt::format("--objective must be cross_entropy or accuracy, got '{}'", o.objective));
   }

@@ -87,6 +87,14 @@ expect_error objective "--objective must be cross_entropy or accuracy, got 'nons
   "${run[@]}" --data data/good --model model --out out/objective --objective nonsense
 expect_error head "--head must be auto, mlm or cosine" "${run[@]}" --data data/good --model model --out out/head --head linear
 expect_error lr_nan "lr must be finite" "${run[@]}" --data data/good --model model --out out/lr --lr nan
+expect_error lr_negative "--lr must be finite and >= 0, got -0.001" "${run[@]}" --data data/good --model model \
+  --out out/lr_negative --lr -1e-3
+expect_error eps_0 "--eps must be a positive finite number, got 0" "${run[@]}" --data data/good --model model \
+  --out out/eps0 --eps 0
+expect_error eps_inf "--eps must be a positive finite number, got inf" "${run[@]}" --data data/good \
+  --model model --out out/eps_inf --eps inf
+expect_error weight_decay_negative "--weight-decay must be finite and >= 0" "${run[@]}" --data data/good \
+  --model model --out out/wd --weight-decay -0.1
 expect_error unknown_option "--bogus" "${run[@]}" --data data/good --model model --out out/bogus --bogus
 expect_error resume_no_folder "no run to resume" train --resume --out out/never_made
 mkdir -p out/empty_folder

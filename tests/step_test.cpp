@@ -216,6 +216,49 @@ TEST(Step, NonFiniteLossLeavesWeightsBitIdentical) {
   }
 }
 
+// A NaN or inf already in θ poisons the loss computed from θ: the step is
+// rejected and θ, the bad element included, keeps its exact bits.
+TEST(Step, NonFiniteWeightIsRejectedAndLeftAlone) {
+  for (float bad : {NAN, -INFINITY}) {
+    Blob b(30000);
+    b.w[1234] = bad;
+    const auto before = b.w;
+    mezo::ZoSgd opt({.lr = 1e-3f, .eps = 1e-3f});
+    const auto loss = [&] {
+      double s = 0;
+      for (float v : b.w) s += static_cast<double>(v) * v;
+      return static_cast<float>(s / static_cast<double>(b.w.size()));
+    };
+    const auto r = mezo::step(b.params, opt, loss, 5);
+    EXPECT_EQ(r.status, mezo::StepStatus::nonfinite_loss);
+    EXPECT_FALSE(r.message.empty());
+    EXPECT_TRUE(same_bytes(b.w, before));
+    EXPECT_EQ(opt.step_count(), 0);
+  }
+}
+
+// Determinism (issue 8): a run of steps ends in the same bits on 1, 2 and 3
+// threads. The set is large enough (> 65 536 elements per thread) that the
+// parameter passes really split across threads.
+TEST(Step, RunIsBitIdenticalOnAnyThreadCount) {
+  std::vector<std::vector<float>> finals;
+  for (int threads : {1, 2, 3}) {
+    Blob b(400000);
+    mezo::ZoSgd opt({.lr = 1e-2f, .eps = 1e-3f, .weight_decay = 0.1f},
+                    mezo::gaussian_perturbation({.num_threads = threads}));
+    const auto loss = [&] {
+      double s = 0;
+      for (std::size_t i = 0; i < b.w.size(); i += 7) s += std::abs(b.w[i] - 0.01 * (i % 13));
+      return static_cast<float>(s);
+    };
+    for (std::uint64_t t = 0; t < 12; ++t) mezo::step(b.params, opt, loss, 1000 + t);
+    finals.push_back(b.w);
+  }
+  EXPECT_FALSE(same_bytes(finals[0], Blob(400000).w)) << "the steps changed nothing";
+  EXPECT_TRUE(same_bytes(finals[0], finals[1])) << "1 vs 2 threads";
+  EXPECT_TRUE(same_bytes(finals[0], finals[2])) << "1 vs 3 threads";
+}
+
 TEST(Step, ExceptionFromTheLossRestoresWeightsAndPropagates) {
   for (int failing_call : {1, 2}) {
     Blob b(20000);

@@ -4,7 +4,11 @@ include(CMakePackageConfigHelpers)
 
 set(MEZO_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/mezo")
 
-install(TARGETS mezo EXPORT mezo-targets
+set(mezo_installed_targets mezo)
+if(MEZO_WITH_MPI)
+  list(APPEND mezo_installed_targets mezo_mpi)  # mezo::mpi
+endif()
+install(TARGETS ${mezo_installed_targets} EXPORT mezo-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

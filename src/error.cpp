@@ -14,6 +14,8 @@ const char* to_string(ErrorCode code) noexcept {
       return "unsupported";
     case ErrorCode::internal:
       return "internal error";
+    case ErrorCode::distributed:
+      return "distributed run error";
   }
   return "unknown error";
 }

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "mezo/error.hpp"
 
@@ -31,37 +33,82 @@ void check_shapes(std::string_view objective, Logits logits, std::span<const std
 }
 }  // namespace
 
-float CrossEntropy::operator()(Logits logits, std::span<const std::int32_t> labels) const {
+void Objective::example_losses(Logits, std::span<const std::int32_t>, std::span<double>) const {
+  throw Error(
+      ErrorCode::unsupported,
+      fmt::format("objective '{}' is not a mean of per-example losses, so a batch cannot be "
+                  "split across data-parallel ranks; implement Objective::example_losses",
+                  name()));
+}
+
+float mean_loss(std::span<const double> example_losses) {
+  if (example_losses.empty()) {
+    throw Error(ErrorCode::invalid_argument, "mean_loss: no per-example losses to average");
+  }
+  double total = -0.0;
+  for (const double term : example_losses) total += term;
+  return static_cast<float>(total / static_cast<double>(example_losses.size()));
+}
+
+namespace {
+void check_out(std::string_view objective, Logits logits, std::span<double> out) {
+  if (static_cast<std::int64_t>(out.size()) != logits.rows) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: room for {} per-example losses, {} rows of logits", objective,
+                            out.size(), logits.rows));
+  }
+}
+}  // namespace
+
+void CrossEntropy::example_losses(Logits logits, std::span<const std::int32_t> labels,
+                                  std::span<double> out) const {
   check_shapes(name(), logits, labels);
-  double total = 0.0;
+  check_out(name(), logits, out);
   for (std::int64_t r = 0; r < logits.rows; ++r) {
     const float* row = logits.data + r * logits.cols;
     double max_logit = -std::numeric_limits<double>::infinity();
     for (std::int64_t c = 0; c < logits.cols; ++c) max_logit = std::fmax(max_logit, row[c]);
     double sum_exp = 0.0;
     for (std::int64_t c = 0; c < logits.cols; ++c) sum_exp += std::exp(row[c] - max_logit);
-    total += max_logit + std::log(sum_exp) - row[labels[r]];
+    double term = max_logit + std::log(sum_exp) - row[labels[r]];
     // A NaN anywhere in the row must surface: fmax skips NaN, so add it back.
     for (std::int64_t c = 0; c < logits.cols; ++c) {
-      if (std::isnan(row[c])) total = std::numeric_limits<double>::quiet_NaN();
+      if (std::isnan(row[c])) term = std::numeric_limits<double>::quiet_NaN();
     }
+    out[static_cast<std::size_t>(r)] = term;
   }
-  return static_cast<float>(total / static_cast<double>(logits.rows));
 }
 
-float NegativeAccuracy::operator()(Logits logits, std::span<const std::int32_t> labels) const {
+float CrossEntropy::operator()(Logits logits, std::span<const std::int32_t> labels) const {
+  std::vector<double> terms(static_cast<std::size_t>(std::max<std::int64_t>(logits.rows, 0)));
+  example_losses(logits, labels, terms);
+  return mean_loss(terms);
+}
+
+void NegativeAccuracy::example_losses(Logits logits, std::span<const std::int32_t> labels,
+                                      std::span<double> out) const {
   check_shapes(name(), logits, labels);
-  std::int64_t correct = 0;
+  check_out(name(), logits, out);
   for (std::int64_t r = 0; r < logits.rows; ++r) {
     const float* row = logits.data + r * logits.cols;
     std::int64_t best = 0;
+    bool nan = false;
     for (std::int64_t c = 0; c < logits.cols; ++c) {
-      if (std::isnan(row[c])) return std::numeric_limits<float>::quiet_NaN();
+      nan = nan || std::isnan(row[c]);
       if (row[c] > row[best]) best = c;
     }
-    correct += best == labels[r];
+    // −0.0 rather than 0.0 for a miss: an all-wrong batch then means −0.0,
+    // the value −(0 / rows) this objective has always returned.
+    out[static_cast<std::size_t>(r)] = nan ? std::numeric_limits<double>::quiet_NaN()
+                                       : best == labels[r] ? -1.0
+                                                           : -0.0;
   }
-  return -static_cast<float>(static_cast<double>(correct) / static_cast<double>(logits.rows));
+}
+
+float NegativeAccuracy::operator()(Logits logits, std::span<const std::int32_t> labels) const {
+  std::vector<double> terms(static_cast<std::size_t>(std::max<std::int64_t>(logits.rows, 0)));
+  example_losses(logits, labels, terms);
+  return mean_loss(terms);
 }
 
 CallableObjective::CallableObjective(std::string name, Function function)

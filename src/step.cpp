@@ -117,4 +117,44 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
   return result;
 }
 
+SeedEstimate probe_direction(const ParamSet& params, const Perturbation& perturbation, float eps,
+                             const LossFunction& loss, std::uint64_t seed,
+                             const StepOptions& options) {
+  if (params.empty()) {
+    throw Error(ErrorCode::invalid_argument,
+                "mezo::probe_direction: the parameter set has no elements");
+  }
+  if (!loss) throw Error(ErrorCode::invalid_argument, "mezo::probe_direction: empty loss function");
+  if (!(std::isfinite(eps) && eps > 0.0f)) {
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("mezo::probe_direction: eps must be a positive finite number, got {}", eps));
+  }
+  RestoreJournal journal;
+  detail::DirectionPasses passes(params, perturbation, seed, eps,
+                                 options.exact_restore ? &journal : nullptr);
+  SeedEstimate estimate{seed, 0.0f, 0.0f, 0.0f};
+  passes.to_plus();
+  estimate.loss_plus = evaluate(loss, [&] { passes.restore_from_plus(); });
+  if (!std::isfinite(estimate.loss_plus)) {
+    passes.restore_from_plus();
+    return estimate;
+  }
+  passes.plus_to_minus();
+  estimate.loss_minus = evaluate(loss, [&] { passes.restore_from_minus(); });
+  passes.restore_from_minus();
+  if (std::isfinite(estimate.loss_minus)) {
+    estimate.projected_grad = (estimate.loss_plus - estimate.loss_minus) / (2.0f * eps);
+  }
+  return estimate;
+}
+
+void apply_update(const ParamSet& params, const Perturbation& perturbation,
+                  const UpdatePlan& plan) {
+  ParamPass pass;
+  pass.decay = plan.decay;
+  pass.terms = plan.terms;
+  perturbation.apply(params, pass);
+}
+
 MEZO_END_NAMESPACE

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cluster.hpp"
 #include "mezo/mezo.hpp"
 #include "trainer.hpp"
 
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume) {
+void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, double& mpi_timeout) {
   cmd.add_option("--model", o.model_dir,
                  "HF model folder: config.json, model.safetensors, tokenizer files");
   cmd.add_option("--data", o.data_dir,
@@ -68,8 +69,15 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume) {
                "restore weights to within fp32 rounding instead of bit-exactly (saves memory)");
   cmd.add_option("--log-every", o.log_every, "progress line / zero-gradient report interval")
       ->capture_default_str();
+  cmd.add_option("--max-rejected", o.max_rejected_in_a_row,
+                 "stop with an error after this many rejected (non-finite loss) steps in a row, "
+                 "0 = never")
+      ->capture_default_str();
   cmd.add_option("--max-eval-examples", o.max_eval_examples,
                  "evaluate on at most this many dev/test examples (0 = all)")
+      ->capture_default_str();
+  cmd.add_option("--mpi-timeout", mpi_timeout,
+                 "under mpirun: seconds a rank waits for the others before it gives up")
       ->capture_default_str();
 }
 
@@ -98,6 +106,13 @@ int make_random_model(const fs::path& tokenizer_dir, const fs::path& out, int hi
   return 0;
 }
 
+// " (rank R of N)" in an MPI job, so that a message says which process failed.
+std::string rank_label() {
+  return sst2::Cluster::distributed()
+             ? fmt::format(" (rank {} of {})", sst2::Cluster::rank(), sst2::Cluster::size())
+             : std::string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,11 +123,12 @@ int main(int argc, char** argv) {
   sst2::TrainOptions train_options;
   bool resume = false;
   CLI::App* train = app.add_subcommand("train", "fine-tune with MeZO (the default command)");
-  add_train_options(*train, train_options, resume);
+  double mpi_timeout = 300.0, top_mpi_timeout = 300.0;
+  add_train_options(*train, train_options, resume, mpi_timeout);
   // `mezo-sst2 --model DIR ...` means `mezo-sst2 train --model DIR ...`.
   sst2::TrainOptions top_options;
   bool top_resume = false;
-  add_train_options(app, top_options, top_resume);
+  add_train_options(app, top_options, top_resume, top_mpi_timeout);
 
   fs::path glue_dir, splits_out;
   int k = 16;
@@ -162,6 +178,7 @@ int main(int argc, char** argv) {
     if (random->parsed()) return make_random_model(tokenizer_dir, random_out, hidden, layers);
     const bool explicit_train = train->parsed();
     sst2::TrainOptions& o = explicit_train ? train_options : top_options;
+    o.batch_given = (explicit_train ? train : &app)->get_option("--batch")->count() > 0;
     const bool r = explicit_train ? resume : top_resume;
     if (o.model_dir.empty() && !r) {
       std::fprintf(stderr,
@@ -180,12 +197,18 @@ int main(int argc, char** argv) {
       std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
       o.out_dir = fs::path("runs") / "sst2" / stamp;
     }
+    // Under mpirun: join the job (data-parallel training, see cluster.hpp).
+    sst2::Cluster::start(&argc, &argv, explicit_train ? mpi_timeout : top_mpi_timeout);
     return sst2::train(o, r);
   } catch (const mezo::Error& e) {
-    std::fprintf(stderr, "mezo-sst2: error: %s\n", e.what());
+    std::fprintf(sst2::Cluster::errors(), "mezo-sst2%s: error: %s\n", rank_label().c_str(),
+                 e.what());
+    sst2::Cluster::abort_job(1);
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mezo-sst2: unexpected error: %s\n", e.what());
+    std::fprintf(sst2::Cluster::errors(), "mezo-sst2%s: unexpected error: %s\n",
+                 rank_label().c_str(), e.what());
+    sst2::Cluster::abort_job(1);
     return 1;
   }
 }

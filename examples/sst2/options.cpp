@@ -26,6 +26,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"exact_restore", o.exact_restore},
       {"log_every", o.log_every},
       {"max_eval_examples", o.max_eval_examples},
+      {"max_rejected_in_a_row", o.max_rejected_in_a_row},
   };
 }
 
@@ -53,6 +54,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.exact_restore = j.at("exact_restore");
   o.log_every = j.at("log_every");
   o.max_eval_examples = j.at("max_eval_examples");
+  o.max_rejected_in_a_row = j.value("max_rejected_in_a_row", o.max_rejected_in_a_row);  // newer
   return o;
 }
 

@@ -27,11 +27,18 @@ struct TrainOptions {
   std::int64_t steps = 100000;
   std::int64_t eval_every = 10000;
   int batch_size = 64;
+  // --batch was given on the command line (not saved in run.json): then a
+  // batch larger than the training set is an error; the default 64 is capped
+  // at the training set, as the paper's batch 64 is at k = 16.
+  bool batch_given = false;
   std::uint64_t seed = 42;  // run seed: z and batches
   int threads = 0;          // 0 = all cores
   bool exact_restore = true;
   std::int64_t log_every = 100;        // progress lines when not a terminal
   std::int64_t max_eval_examples = 0;  // 0 = all (dev and test)
+  // Stop with an error after this many rejected steps in a row (non-finite
+  // losses: weights gone bad, or an lr far too large); 0 = never stop.
+  std::int64_t max_rejected_in_a_row = 100;
 };
 
 nlohmann::json to_json(const TrainOptions& o);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "cluster.hpp"
 #include "mezo/mezo.hpp"
 #include "progress.hpp"
 #include "run_files.hpp"
@@ -63,6 +64,8 @@ void validate(const TrainOptions& o) {
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
+  if (o.max_rejected_in_a_row < 0)
+    fail(fmt::format("--max-rejected must be >= 0, got {}", o.max_rejected_in_a_row));
   // Checked here, before the model loads, under the names the user typed.
   if (!(o.eps > 0) || !std::isfinite(o.eps))
     fail(fmt::format("--eps must be a positive finite number, got {}", o.eps));
@@ -97,11 +100,16 @@ std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& 
   return out;
 }
 
+// In an MPI job, chunk c is scored by rank c mod ranks and the counts are
+// summed: the chunks are the same whatever the number of ranks, so is the
+// accuracy.
 double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples) {
   std::vector<const EncodedExample*> chunk;
   std::vector<float> logits;
   std::size_t correct = 0;
-  for (std::size_t begin = 0; begin < examples.size(); begin += kEvalBatch) {
+  const std::size_t stride = kEvalBatch * static_cast<std::size_t>(Cluster::size());
+  for (std::size_t begin = kEvalBatch * static_cast<std::size_t>(Cluster::rank());
+       begin < examples.size(); begin += stride) {
     chunk.clear();
     for (std::size_t i = begin; i < std::min(examples.size(), begin + kEvalBatch); ++i)
       chunk.push_back(&examples[i]);
@@ -113,6 +121,8 @@ double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples
       correct += best == chunk[i]->label;
     }
   }
+  correct = static_cast<std::size_t>(
+      Cluster::sum(static_cast<std::int64_t>(correct), "evaluation count all-gather"));
   return examples.empty() ? 0.0
                           : static_cast<double>(correct) / static_cast<double>(examples.size());
 }
@@ -210,12 +220,22 @@ int train(const TrainOptions& cli, bool resume) {
   o.model_dir = fs::absolute(o.model_dir);
   o.data_dir = fs::absolute(o.data_dir);
   validate(o);
-  fs::create_directories(o.out_dir);
-
+  // Every rank has checked the run folder before rank 0 writes in it; rank 0
+  // makes a missing k-shot split before the others look for it.
+  Cluster::barrier("run folder checks");
+  if (Cluster::root()) fs::create_directories(o.out_dir);
+  if (!Cluster::root()) Cluster::barrier("k-shot split");
   const SplitFiles files = resolve_split(o);
+  if (Cluster::root()) Cluster::barrier("k-shot split");
   const auto train_set = mezo::read_labeled_tsv(files.train);
   const auto dev_set = mezo::read_labeled_tsv(files.dev);
   const auto test_set = mezo::read_labeled_tsv(files.test);
+  if (o.batch_given && train_set.size() < static_cast<std::size_t>(o.batch_size)) {
+    fail(fmt::format("--batch {} is larger than the {} training examples; pass --batch {} or less, "
+                     "or leave --batch out (the default, 64, is capped at the training set, as "
+                     "the paper's batch 64 is at k = 16)",
+                     o.batch_size, train_set.size(), train_set.size()));
+  }
 
   std::fprintf(stderr, "loading %s\n", o.model_dir.c_str());
   const auto tokenizer = mezo::load_tokenizer(o.model_dir);
@@ -265,7 +285,9 @@ int train(const TrainOptions& cli, bool resume) {
   std::int64_t first_step = 0;
   std::optional<mezo::TrajectoryWriter> writer;
   if (resume) {
-    writer = mezo::TrajectoryWriter::open_append(log_file);  // cuts a torn last record
+    // Rank 0 cuts a torn last record before any rank reads the log.
+    if (Cluster::root()) writer = mezo::TrajectoryWriter::open_append(log_file);
+    Cluster::barrier("seed log");
     const mezo::Trajectory log = mezo::read_trajectory(log_file);
     if (!log.records.empty()) first_step = log.records.back().step + 1;
     std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n",
@@ -276,11 +298,16 @@ int train(const TrainOptions& cli, bool resume) {
       updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
     optimizer.set_step_count(updates);
     state.steps_done = first_step;
-  } else {
+  } else if (Cluster::root()) {
     writer = mezo::TrajectoryWriter::create(
         log_file, mezo::make_trajectory_header(optimizer, step_options, o.seed));
   }
-  MetricsLog metrics(o.out_dir / "metrics.jsonl", first_step, state.last_eval_step);
+  std::optional<MetricsLog> metrics_log;  // rank 0 only
+  if (Cluster::root())
+    metrics_log.emplace(o.out_dir / "metrics.jsonl", first_step, state.last_eval_step);
+  const auto append_metrics = [&](const nlohmann::json& record) {
+    if (metrics_log) metrics_log->append(record);
+  };
 
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
@@ -292,7 +319,7 @@ int train(const TrainOptions& cli, bool resume) {
     state.zero_shot_test = accuracy(*scorer, test_examples);
     std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * state.zero_shot_dev,
                  100 * state.zero_shot_test);
-    write_json_atomically(run_file, run_json(o, digest, state));
+    if (Cluster::root()) write_json_atomically(run_file, run_json(o, digest, state));
   }
 
   const auto evaluate_dev = [&](std::int64_t steps_done) {
@@ -302,7 +329,7 @@ int train(const TrainOptions& cli, bool resume) {
     state.last_eval_step = steps_done;
     // "step" is the 0-based index of the last step taken, as in the step
     // lines; "after_steps" is the count run.json uses.
-    metrics.append({{"step", steps_done - 1},
+    append_metrics({{"step", steps_done - 1},
                     {"after_steps", steps_done},
                     {"dev_accuracy", dev},
                     {"elapsed_s", elapsed()}});
@@ -313,6 +340,9 @@ int train(const TrainOptions& cli, bool resume) {
   if (resume && first_step > 0 && (first_step % o.eval_every == 0 || first_step == o.steps) &&
       state.last_eval_step < first_step) {
     evaluate_dev(first_step);
+    // Recorded at once: a kill before the next evaluation's rewrite of
+    // run.json must not lose this one (the next resume starts past it).
+    if (Cluster::root()) write_json_atomically(run_file, run_json(o, digest, state));
   }
 
   const mezo::CrossEntropy cross_entropy;
@@ -331,8 +361,22 @@ int train(const TrainOptions& cli, bool resume) {
                      labels);
   };
 
+  // In an MPI job: this rank's part [begin, end) of the batch, one loss per
+  // example (the ranks combine them into the loss `loss` would give).
+  std::vector<const EncodedExample*> shard_examples;
+  std::vector<float> shard_logits;
+  const auto shard_loss = [&](std::int64_t begin, std::int64_t end, std::span<double> out) {
+    shard_examples.assign(batch_examples.begin() + begin, batch_examples.begin() + end);
+    scorer->score(shard_examples, shard_logits);
+    objective.example_losses(
+        {shard_logits.data(), end - begin, static_cast<std::int64_t>(scorer->num_labels())},
+        std::span(labels).subspan(static_cast<std::size_t>(begin),
+                                  static_cast<std::size_t>(end - begin)),
+        out);
+  };
+
   Progress progress(first_step, o.steps, o.log_every);
-  std::int64_t zero_grad_steps = 0, window_steps = 0;
+  std::int64_t zero_grad_steps = 0, window_steps = 0, rejected_in_a_row = 0;
   for (std::int64_t t = first_step; t < o.steps; ++t) {
     sample_batch(o.seed, t, train_examples.size(), batch, order, picked);
     batch_examples.clear();
@@ -342,7 +386,11 @@ int train(const TrainOptions& cli, bool resume) {
       labels.push_back(train_examples[i].label);
     }
     const mezo::StepResult r =
-        mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
+        Cluster::distributed()
+            ? Cluster::data_parallel_step(model.params(), optimizer,
+                                          static_cast<std::int64_t>(batch_examples.size()),
+                                          shard_loss, seeds.seed_for_step(t), step_options)
+            : mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
     ++window_steps;
     zero_grad_steps += r.status == mezo::StepStatus::ok && r.projected_grad == 0.0f;
     nlohmann::json record = {{"step", t},
@@ -354,27 +402,38 @@ int train(const TrainOptions& cli, bool resume) {
     if (r.status != mezo::StepStatus::ok) record["rejected"] = r.message;
     // The metrics line first: the seed log decides where a resumed run starts,
     // and a kill between the two writes must not lose step t's line for good.
-    metrics.append(record);
-    writer->append(t, r);
+    append_metrics(record);
+    if (writer) writer->append(t, r);
     state.steps_done = t + 1;
+    rejected_in_a_row = r.status == mezo::StepStatus::ok ? 0 : rejected_in_a_row + 1;
+    if (o.max_rejected_in_a_row > 0 && rejected_in_a_row >= o.max_rejected_in_a_row) {
+      if (writer) writer->sync();
+      fail(fmt::format("the last {} steps were all rejected (step {}: {}); rejected steps leave the "
+                       "weights untouched, so the weights themselves or the learning rate (--lr {}) "
+                       "are at fault; see {} (--max-rejected 0 never stops)",
+                       rejected_in_a_row, t, r.message, o.lr,
+                       (o.out_dir / "metrics.jsonl").string()));
+    }
 
     std::optional<double> dev;
     if ((t + 1) % o.eval_every == 0 || t + 1 == o.steps) {
-      writer->sync();
+      if (writer) writer->sync();
       dev = evaluate_dev(t + 1);
-      write_json_atomically(run_file, run_json(o, digest, state));
+      Cluster::check_replicas(model.params());
+      if (Cluster::root()) write_json_atomically(run_file, run_json(o, digest, state));
     }
     const double zero_fraction =
         static_cast<double>(zero_grad_steps) / static_cast<double>(window_steps);
     progress.update(t, r.loss_plus, dev, zero_fraction);
     if ((t + 1) % o.log_every == 0) {
-      metrics.append(
+      append_metrics(
           {{"step", t}, {"zero_grad_fraction", zero_fraction}, {"window_steps", window_steps}});
       zero_grad_steps = window_steps = 0;
     }
   }
   progress.finish();
-  writer->sync();
+  if (writer) writer->sync();
+  Cluster::barrier("seed log complete");  // the other ranks may read it below
 
   // The best-by-dev weights are a position in the seed log: rebuild them from
   // the initial weights unless they are the current ones.
@@ -402,7 +461,7 @@ int train(const TrainOptions& cli, bool resume) {
                            {"peak_rss_mib", peak_rss_mib()}};
   auto final_json = run_json(o, digest, state);
   final_json["result"] = result;
-  write_json_atomically(run_file, final_json);
+  if (Cluster::root()) write_json_atomically(run_file, final_json);
   std::printf(
       "SST-2 k=%d seed=%u, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
       "  zero-shot:  dev %.1f%%  test %.1f%%\n"

@@ -16,6 +16,7 @@ enum class ErrorCode {
   io,                // the operating system refused a read or write
   unsupported,       // valid, but not built in (e.g. CUDA memory without CUDA)
   internal,          // a libmezo bug
+  distributed,       // other ranks of a distributed run did not answer in time or disagree
 };
 
 MEZO_API const char* to_string(ErrorCode code) noexcept;

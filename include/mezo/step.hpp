@@ -61,4 +61,22 @@ MEZO_API std::uint64_t direction_seed(std::uint64_t step_seed, int direction);
 MEZO_API StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
                          std::uint64_t seed, const StepOptions& options = {});
 
+// The two halves of a step, for schemes that probe directions in one place
+// and update in another (mezo::SeedParallel probes one direction per rank).
+//
+// probe_direction measures direction `seed` without updating: θ += εz;
+// ℓ+ = loss(); θ −= εz twice (restoring in between); ℓ− = loss(); θ restored
+// (bit-exactly with exact_restore). A non-finite ℓ+ stops it before ℓ−: the
+// estimate then has loss_minus and projected_grad 0; a non-finite ℓ− gives
+// projected_grad 0. An exception from `loss` restores θ and is rethrown.
+MEZO_API SeedEstimate probe_direction(const ParamSet& params, const Perturbation& perturbation,
+                                      float eps, const LossFunction& loss, std::uint64_t seed,
+                                      const StepOptions& options = {});
+
+// θ ← θ − plan.decay · θ (decaying groups), then θ += coef · z(seed) for each
+// term in order: one pass. On θ restored bit-exactly by probe_direction this is
+// bit-identical to the fused last pass of mezo::step with the same plan.
+MEZO_API void apply_update(const ParamSet& params, const Perturbation& perturbation,
+                           const UpdatePlan& plan);
+
 MEZO_END_NAMESPACE

@@ -93,6 +93,12 @@ expect_error eps_0 "--eps must be a positive finite number, got 0" "${run[@]}" -
   --out out/eps0 --eps 0
 expect_error eps_inf "--eps must be a positive finite number, got inf" "${run[@]}" --data data/good \
   --model model --out out/eps_inf --eps inf
+expect_error batch_too_large "--batch 9 is larger than the 8 training examples" train --steps 2 --threads 1 \
+  --batch 9 --data data/good --model model --out out/batch9
+expect_error rejected_in_a_row "the last 3 steps were all rejected" train --steps 20 --eval-every 10 \
+  --batch 4 --threads 1 --lr 1e12 --max-rejected 3 --data data/good --model model --out out/rejected
+expect_error max_rejected_negative "--max-rejected must be >= 0" "${run[@]}" --data data/good --model model \
+  --out out/max_rejected --max-rejected -1
 expect_error weight_decay_negative "--weight-decay must be finite and >= 0" "${run[@]}" --data data/good \
   --model model --out out/wd --weight-decay -0.1
 expect_error unknown_option "--bogus" "${run[@]}" --data data/good --model model --out out/bogus --bogus

@@ -61,8 +61,8 @@ check_files_whole() {
 import json, os, sys
 json.load(open("B/run.json"))
 if os.path.exists("B/metrics.jsonl"):
-    lines = open("B/metrics.jsonl", "rb").read().split(b"\n")
-    for i, line in enumerate(lines[:-2]):
+    # Every line but the last piece (empty after a final newline, or torn).
+    for line in open("B/metrics.jsonl", "rb").read().split(b"\n")[:-1]:
         json.loads(line)
 if os.path.exists("B/trajectory.mezotrj"):
     size = os.path.getsize("B/trajectory.mezotrj")

@@ -55,9 +55,11 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
   cmd.add_option("--max-length", o.prompt.max_length,
                  "prompt tokens; sentences are cut from the tail")
       ->capture_default_str();
-  cmd.add_option("--lr", o.lr, "learning rate")->capture_default_str();
-  cmd.add_option("--eps", o.eps, "perturbation scale")->capture_default_str();
-  cmd.add_option("--weight-decay", o.weight_decay, "weight decay (not on biases and LayerNorm)")
+  cmd.add_option("--lr", o.lr, "learning rate (default: --peft full's)")->capture_default_str();
+  cmd.add_option("--eps", o.eps, "perturbation scale (default: --peft full's)")
+      ->capture_default_str();
+  cmd.add_option("--weight-decay", o.weight_decay,
+                 "weight decay, not on biases and LayerNorm (default: --peft full's)")
       ->capture_default_str();
   cmd.add_option("--steps", o.steps, "MeZO steps")->capture_default_str();
   cmd.add_option("--eval-every", o.eval_every, "dev evaluation interval (steps)")
@@ -75,6 +77,23 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
       ->capture_default_str();
   cmd.add_option("--max-eval-examples", o.max_eval_examples,
                  "evaluate on at most this many dev/test examples (0 = all)")
+      ->capture_default_str();
+  cmd.add_option("--peft", o.peft,
+                 "full (every weight), lora or prefix (parameter-efficient MeZO; their lr, eps "
+                 "and weight decay default to the paper's: lora 1e-4, 1e-3, 0.1; prefix 1e-2, "
+                 "1e-1, 0)")
+      ->capture_default_str();
+  cmd.add_option("--lora-rank", o.lora_rank, "LoRA rank r")->capture_default_str();
+  cmd.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scale alpha / r)")
+      ->capture_default_str();
+  cmd.add_option("--lora-targets", o.lora_targets,
+                 "comma-separated: query, key, value, attention_output, intermediate, output "
+                 "(default query,value)")
+      ->delimiter(',');
+  cmd.add_option("--prefix-tokens", o.prefix_tokens, "prefix tuning: key/value vectors per layer")
+      ->capture_default_str();
+  cmd.add_option("--prefix-init", o.prefix_init,
+                 "real (the frozen model's keys/values of random tokens) or random")
       ->capture_default_str();
   cmd.add_option("--mpi-timeout", mpi_timeout,
                  "under mpirun: seconds a rank waits for the others before it gives up")
@@ -178,7 +197,12 @@ int main(int argc, char** argv) {
     if (random->parsed()) return make_random_model(tokenizer_dir, random_out, hidden, layers);
     const bool explicit_train = train->parsed();
     sst2::TrainOptions& o = explicit_train ? train_options : top_options;
-    o.batch_given = (explicit_train ? train : &app)->get_option("--batch")->count() > 0;
+    CLI::App& given = explicit_train ? *train : app;
+    o.batch_given = given.get_option("--batch")->count() > 0;
+    o.lr_given = given.get_option("--lr")->count() > 0;
+    o.eps_given = given.get_option("--eps")->count() > 0;
+    o.weight_decay_given = given.get_option("--weight-decay")->count() > 0;
+    sst2::apply_peft_defaults(o);
     const bool r = explicit_train ? resume : top_resume;
     if (o.model_dir.empty() && !r) {
       std::fprintf(stderr,

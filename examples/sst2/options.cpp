@@ -27,6 +27,12 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"log_every", o.log_every},
       {"max_eval_examples", o.max_eval_examples},
       {"max_rejected_in_a_row", o.max_rejected_in_a_row},
+      {"peft", o.peft},
+      {"lora_rank", o.lora_rank},
+      {"lora_alpha", o.lora_alpha},
+      {"lora_targets", o.lora_targets},
+      {"prefix_tokens", o.prefix_tokens},
+      {"prefix_init", o.prefix_init},
   };
 }
 
@@ -55,7 +61,26 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.log_every = j.at("log_every");
   o.max_eval_examples = j.at("max_eval_examples");
   o.max_rejected_in_a_row = j.value("max_rejected_in_a_row", o.max_rejected_in_a_row);  // newer
+  // PEFT (newer): a run.json without them is a full-parameter run.
+  o.peft = j.value("peft", o.peft);
+  o.lora_rank = j.value("lora_rank", o.lora_rank);
+  o.lora_alpha = j.value("lora_alpha", o.lora_alpha);
+  o.lora_targets = j.value("lora_targets", o.lora_targets);
+  o.prefix_tokens = j.value("prefix_tokens", o.prefix_tokens);
+  o.prefix_init = j.value("prefix_init", o.prefix_init);
   return o;
+}
+
+void apply_peft_defaults(TrainOptions& o) {
+  if (o.peft == "lora") {
+    if (!o.lr_given) o.lr = 1e-4f;
+    if (!o.eps_given) o.eps = 1e-3f;
+    if (!o.weight_decay_given) o.weight_decay = 0.1f;
+  } else if (o.peft == "prefix") {
+    if (!o.lr_given) o.lr = 1e-2f;
+    if (!o.eps_given) o.eps = 1e-1f;
+    if (!o.weight_decay_given) o.weight_decay = 0.0f;
+  }
 }
 
 }  // namespace sst2

@@ -39,9 +39,29 @@ struct TrainOptions {
   // Stop with an error after this many rejected steps in a row (non-finite
   // losses: weights gone bad, or an lr far too large); 0 = never stop.
   std::int64_t max_rejected_in_a_row = 100;
+
+  // Parameter-efficient MeZO (../shared/guide/MEZO.md §1): "full" trains every
+  // weight; "lora" and "prefix" train only their own small tensors (the seed
+  // log replays onto them; the frozen base is never written).
+  std::string peft = "full";
+  int lora_rank = 8;
+  float lora_alpha = 16.0f;
+  std::vector<std::string> lora_targets = {"query", "value"};
+  int prefix_tokens = 5;
+  std::string prefix_init = "real";  // or "random"
+  // Which of --lr, --eps, --weight-decay were given (not saved): the others
+  // take the paper's defaults of the PEFT mode (apply_peft_defaults).
+  bool lr_given = false, eps_given = false, weight_decay_given = false;
 };
 
 nlohmann::json to_json(const TrainOptions& o);
+// Reads run.json's options; fields added later (PEFT, max_rejected) take
+// their defaults when an older run.json lacks them.
 TrainOptions options_from_json(const nlohmann::json& j);
+
+// The MeZO paper's settings for the PEFT mode, for whichever of lr, eps and
+// weight decay the user did not give: LoRA lr 1e-4, eps 1e-3, weight decay
+// 0.1; prefix lr 1e-2, eps 1e-1, weight decay 0 (full: the defaults above).
+void apply_peft_defaults(TrainOptions& o);
 
 }  // namespace sst2

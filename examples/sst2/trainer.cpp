@@ -1,6 +1,7 @@
 #include "trainer.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -81,6 +82,16 @@ void validate(const TrainOptions& o) {
   }
   if (!(o.cosine_scale > 0))
     fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
+  if (o.peft != "full" && o.peft != "lora" && o.peft != "prefix")
+    fail(fmt::format("--peft must be full, lora or prefix, got '{}'", o.peft));
+  if (o.lora_rank < 1) fail(fmt::format("--lora-rank must be >= 1, got {}", o.lora_rank));
+  if (!(o.lora_alpha > 0) || !std::isfinite(o.lora_alpha))
+    fail(fmt::format("--lora-alpha must be a positive finite number, got {}", o.lora_alpha));
+  if (o.lora_targets.empty()) fail("--lora-targets: give at least one target");
+  for (const std::string& t : o.lora_targets) mezo::parse_lora_target(t);  // throws if unknown
+  if (o.prefix_tokens < 1)
+    fail(fmt::format("--prefix-tokens must be >= 1, got {}", o.prefix_tokens));
+  mezo::parse_prefix_init(o.prefix_init);  // throws if unknown
   if (!o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
     fail(fmt::format(
         "--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
@@ -142,6 +153,35 @@ void sample_batch(std::uint64_t run_seed, std::int64_t step, std::size_t train_s
     std::swap(order[i], order[pick(gen)]);
     out.push_back(order[i]);
   }
+}
+
+// What --peft trains on `model`: every weight, or the LoRA factors / prefix
+// vectors, initialised from the run seed (so the seed log, replayed onto that
+// deterministic start, is the whole checkpoint of a PEFT run).
+const mezo::ParamSet& trainable_params(mezo::MaskedLM& model, const TrainOptions& o) {
+  if (o.peft == "lora") {
+    mezo::LoraOptions lora{
+        .rank = o.lora_rank, .alpha = o.lora_alpha, .targets = {}, .seed = o.seed};
+    for (const std::string& t : o.lora_targets) lora.targets.push_back(mezo::parse_lora_target(t));
+    model.enable_lora(lora);
+    return model.peft_params();
+  }
+  if (o.peft == "prefix") {
+    model.enable_prefix({.tokens = o.prefix_tokens,
+                         .init = mezo::parse_prefix_init(o.prefix_init),
+                         .seed = o.seed});
+    return model.peft_params();
+  }
+  return model.params();
+}
+
+std::string peft_description(const TrainOptions& o) {
+  if (o.peft == "lora")
+    return fmt::format("LoRA r={} alpha={} on {}", o.lora_rank, o.lora_alpha,
+                       fmt::join(o.lora_targets, ","));
+  if (o.peft == "prefix")
+    return fmt::format("prefix tuning, {} tokens, {} init", o.prefix_tokens, o.prefix_init);
+  return "full-parameter";
 }
 
 double peak_rss_mib() {
@@ -262,13 +302,17 @@ int train(const TrainOptions& cli, bool resume) {
   o.prompt.label_words = prompts.label_words();
   auto scorer =
       cosine ? make_cosine_scorer(model, prompts, o.cosine_scale) : make_mlm_scorer(model, prompts);
+  const mezo::ParamSet& trainable = trainable_params(model, o);
   const auto train_examples = encode_all(train_set, prompts, cosine, 0);
   const auto dev_examples = encode_all(dev_set, prompts, cosine, o.max_eval_examples);
   const auto test_examples = encode_all(test_set, prompts, cosine, o.max_eval_examples);
   const std::size_t batch = std::min<std::size_t>(o.batch_size, train_examples.size());
   std::fprintf(stderr,
-               "%s %s, %llu trainable parameters, head %s, %zu train / %zu dev / %zu test\n",
+               "%s %s, %s: %llu trainable parameters (%llu in the model), head %s, %zu train / "
+               "%zu dev / %zu test\n",
                mezo::to_string(model.config().model_type), o.model_dir.filename().c_str(),
+               peft_description(o).c_str(),
+               static_cast<unsigned long long>(trainable.num_elements()),
                static_cast<unsigned long long>(model.num_parameters()), scorer->name(),
                train_examples.size(), dev_examples.size(), test_examples.size());
   if (batch < static_cast<std::size_t>(o.batch_size)) {
@@ -292,7 +336,7 @@ int train(const TrainOptions& cli, bool resume) {
     if (!log.records.empty()) first_step = log.records.back().step + 1;
     std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n",
                  static_cast<long long>(first_step));
-    mezo::replay(model.params(), *perturbation, log);
+    mezo::replay(trainable, *perturbation, log);
     std::int64_t updates = 0;
     for (const auto& r : log.records)
       updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
@@ -387,10 +431,10 @@ int train(const TrainOptions& cli, bool resume) {
     }
     const mezo::StepResult r =
         Cluster::distributed()
-            ? Cluster::data_parallel_step(model.params(), optimizer,
+            ? Cluster::data_parallel_step(trainable, optimizer,
                                           static_cast<std::int64_t>(batch_examples.size()),
                                           shard_loss, seeds.seed_for_step(t), step_options)
-            : mezo::step(model.params(), optimizer, loss, seeds.seed_for_step(t), step_options);
+            : mezo::step(trainable, optimizer, loss, seeds.seed_for_step(t), step_options);
     ++window_steps;
     zero_grad_steps += r.status == mezo::StepStatus::ok && r.projected_grad == 0.0f;
     nlohmann::json record = {{"step", t},
@@ -419,7 +463,7 @@ int train(const TrainOptions& cli, bool resume) {
     if ((t + 1) % o.eval_every == 0 || t + 1 == o.steps) {
       if (writer) writer->sync();
       dev = evaluate_dev(t + 1);
-      Cluster::check_replicas(model.params());
+      Cluster::check_replicas(trainable);
       if (Cluster::root()) write_json_atomically(run_file, run_json(o, digest, state));
     }
     const double zero_fraction =
@@ -444,7 +488,8 @@ int train(const TrainOptions& cli, bool resume) {
     std::fprintf(stderr, "rebuilding the best-by-dev weights (step %lld) from the seed log\n",
                  static_cast<long long>(state.best_step));
     mezo::MaskedLM best = mezo::MaskedLM::load(o.model_dir, {.num_threads = o.threads});
-    replay_prefix(best.params(), *perturbation, mezo::read_trajectory(log_file), state.best_step);
+    replay_prefix(trainable_params(best, o), *perturbation, mezo::read_trajectory(log_file),
+                  state.best_step);
     auto best_scorer =
         cosine ? make_cosine_scorer(best, prompts, o.cosine_scale) : make_mlm_scorer(best, prompts);
     test_at_best = accuracy(*best_scorer, test_examples);
@@ -456,6 +501,8 @@ int train(const TrainOptions& cli, bool resume) {
                            {"best_step", state.best_step},
                            {"test_accuracy", test_at_best},
                            {"steps", state.steps_done},
+                           {"peft", o.peft},
+                           {"trainable_parameters", trainable.num_elements()},
                            {"steps_per_s_this_session", progress.steps_per_second()},
                            {"elapsed_s_this_session", seconds},
                            {"peak_rss_mib", peak_rss_mib()}};
@@ -464,13 +511,16 @@ int train(const TrainOptions& cli, bool resume) {
   if (Cluster::root()) write_json_atomically(run_file, final_json);
   std::printf(
       "SST-2 k=%d seed=%u, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
+      "  trained:    %s, %llu parameters (weight decay %g)\n"
       "  zero-shot:  dev %.1f%%  test %.1f%%\n"
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
       "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
       o.k, o.data_seed, scorer->name(), o.objective.c_str(),
-      static_cast<long long>(state.steps_done), o.lr, o.eps, 100 * state.zero_shot_dev,
+      static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
+      static_cast<unsigned long long>(trainable.num_elements()), o.weight_decay,
+      100 * state.zero_shot_dev,
       100 * state.zero_shot_test, 100 * state.best_dev, static_cast<long long>(state.best_step),
       100 * test_at_best, progress.steps_per_second(), seconds, peak_rss_mib(), o.out_dir.c_str(),
       (o.out_dir / "metrics.jsonl").c_str());

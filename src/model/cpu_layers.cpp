@@ -89,40 +89,64 @@ void gelu(float* x, std::int64_t count) {
 
 void attention(const float* q, const float* k, const float* v, std::int64_t rows, std::int64_t seq,
                std::int64_t heads, std::int64_t head_dim, const std::int32_t* lengths,
-               float* context, float* scratch, int threads) {
+               float* context, float* scratch, int threads, const float* prefix_k,
+               const float* prefix_v, std::int64_t prefix) {
   const std::int64_t width = heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
 #pragma omp parallel for schedule(static) num_threads(threads) collapse(2)
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t h = 0; h < heads; ++h) {
       const std::int64_t keys = lengths[r];
+      const std::int64_t total = prefix + keys;
       const std::int64_t base = r * seq * width + h * head_dim;
-      MatrixMap scores(scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * seq, seq,
-                       keys);
+      MatrixMap scores(
+          scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * (seq + prefix), seq,
+          total);
+      const ConstStridedMap query(q + base, seq, head_dim, Eigen::OuterStride<>(width));
+      const ConstStridedMap key(k + base, keys, head_dim, Eigen::OuterStride<>(width));
       // Padding keys get probability 0 (the reference adds the most negative
       // float, whose exp underflows to 0), so they are simply left out.
-      scores.noalias() =
-          ConstStridedMap(q + base, seq, head_dim, Eigen::OuterStride<>(width)) *
-          ConstStridedMap(k + base, keys, head_dim, Eigen::OuterStride<>(width)).transpose();
+      if (prefix == 0) {
+        scores.noalias() = query * key.transpose();
+      } else {
+        scores.leftCols(prefix).noalias() =
+            query *
+            ConstStridedMap(prefix_k + h * head_dim, prefix, head_dim, Eigen::OuterStride<>(width))
+                .transpose();
+        scores.rightCols(keys).noalias() = query * key.transpose();
+      }
       for (std::int64_t i = 0; i < seq; ++i) {
-        float* s = scores.data() + i * keys;
+        float* s = scores.data() + i * total;
         float max_score = -INFINITY;
-        for (std::int64_t j = 0; j < keys; ++j) {
+        for (std::int64_t j = 0; j < total; ++j) {
           s[j] *= scale;
           max_score = std::max(max_score, s[j]);
         }
         float sum = 0.0f;
-        for (std::int64_t j = 0; j < keys; ++j) {
+        for (std::int64_t j = 0; j < total; ++j) {
           s[j] = std::exp(s[j] - max_score);
           sum += s[j];
         }
         const float inv_sum = 1.0f / sum;
-        for (std::int64_t j = 0; j < keys; ++j) s[j] *= inv_sum;
+        for (std::int64_t j = 0; j < total; ++j) s[j] *= inv_sum;
       }
-      StridedMap(context + base, seq, head_dim, Eigen::OuterStride<>(width)).noalias() =
-          scores * ConstStridedMap(v + base, keys, head_dim, Eigen::OuterStride<>(width));
+      StridedMap out(context + base, seq, head_dim, Eigen::OuterStride<>(width));
+      const ConstStridedMap value(v + base, keys, head_dim, Eigen::OuterStride<>(width));
+      if (prefix == 0) {
+        out.noalias() = scores * value;
+      } else {
+        out.noalias() =
+            scores.leftCols(prefix) *
+            ConstStridedMap(prefix_v + h * head_dim, prefix, head_dim, Eigen::OuterStride<>(width));
+        out.noalias() += scores.rightCols(keys) * value;
+      }
     }
   }
+}
+
+void add_scaled(float* y, const float* u, std::int64_t count, float scale) {
+#pragma omp parallel for schedule(static) if (count > 1 << 16)
+  for (std::int64_t i = 0; i < count; ++i) y[i] += scale * u[i];
 }
 
 }  // namespace model::cpu

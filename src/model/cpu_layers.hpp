@@ -22,10 +22,18 @@ void gelu(float* x, std::int64_t count);
 
 // Multi-head self-attention core for one padded batch:
 // q, k, v (rows·seq, heads·d) → context (rows·seq, heads·d), attending only to
-// the first lengths[r] keys of row r. scratch holds seq·seq floats per thread.
+// the first lengths[r] keys of row r. With prefix > 0, every query first
+// attends to the prefix rows of prefix_k / prefix_v (prefix, heads·d), shared
+// by all rows (prefix tuning), then to its row's keys. scratch holds
+// seq·(seq + prefix) floats per thread. prefix = 0 is the plain attention, bit
+// for bit (the same code path).
 void attention(const float* q, const float* k, const float* v, std::int64_t rows, std::int64_t seq,
                std::int64_t heads, std::int64_t head_dim, const std::int32_t* lengths,
-               float* context, float* scratch, int threads);
+               float* context, float* scratch, int threads, const float* prefix_k = nullptr,
+               const float* prefix_v = nullptr, std::int64_t prefix = 0);
+
+// y ← y + scale·u, elementwise (count elements).
+void add_scaled(float* y, const float* u, std::int64_t count, float scale);
 
 }  // namespace model::cpu
 MEZO_END_NAMESPACE

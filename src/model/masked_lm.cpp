@@ -10,6 +10,7 @@
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
 #include "model/cpu_layers.hpp"
+#include "model/peft_state.hpp"
 #include "model/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -68,11 +69,18 @@ struct MaskedLM::Impl {
   std::vector<float> hidden, q, k, v, context, scratch, intermediate, scores;
   std::vector<float> head_in, head_hidden;
   std::vector<std::int32_t> positions;
+  // Parameter-efficient fine-tuning: the trainable tensors and their layout.
+  model::PeftBuffer peft;
+  model::LoraState lora;
+  model::PrefixState prefix;
+  std::vector<float> lora_t, lora_u;
 
   Impl(const TransformerConfig& c, const SafetensorsFile& file, const MaskedLMOptions& o)
       : config(c), options(o), store(c, file, o.untie_decoder) {}
   Impl(const TransformerConfig& c, std::uint64_t seed, const MaskedLMOptions& o)
       : config(c), options(o), store(c, seed, o.untie_decoder) {}
+
+  std::size_t w_layers() const { return store.weights().layers.size(); }
 
   int threads() const {
     return options.num_threads > 0
@@ -131,14 +139,28 @@ struct MaskedLM::Impl {
   }
 
   // Runs embeddings and every encoder layer; leaves the result in `hidden`.
-  void encode(const TokenBatch& batch) {
+  // use_peft = false runs the frozen base model (LoRA and prefix left out);
+  // `capture`, if given, receives each layer's keys and values,
+  // [layer][k, v][rows·seq × hidden].
+  void encode(const TokenBatch& batch, bool use_peft = true,
+              std::vector<float>* capture = nullptr) {
     validate(batch);
     const std::int64_t H = config.hidden_size, I = config.intermediate_size;
     const std::int64_t n = batch.rows * batch.seq_len;
+    const bool lora_on = use_peft && lora.enabled && !lora.merged;
+    if (use_peft && lora.merged) model::check_merged_factors(lora, peft);
+    const std::int64_t m = use_peft && prefix.enabled ? prefix.tokens : 0;
     for (auto* buffer : {&hidden, &q, &k, &v, &context}) ensure_size(*buffer, n * H);
     ensure_size(intermediate, n * I);
-    ensure_size(scratch, static_cast<std::int64_t>(threads()) * batch.seq_len * batch.seq_len);
+    ensure_size(scratch,
+                static_cast<std::int64_t>(threads()) * batch.seq_len * (batch.seq_len + m));
     compute_positions(batch);
+    if (capture != nullptr) capture->assign(static_cast<std::size_t>(2 * n * H) * w_layers(), 0.0f);
+    const auto adapt = [&](std::size_t l, LoraTarget target, const float* x, float* y) {
+      if (!lora_on) return;
+      if (const model::LoraFactor* f = lora.find(l, target))
+        model::add_lora(lora, peft, *f, x, n, y, lora_t, lora_u);
+    };
 
     const model::ModelWeights& w = store.weights();
     for (std::int64_t i = 0; i < n; ++i) {
@@ -151,19 +173,33 @@ struct MaskedLM::Impl {
     model::cpu::add_layer_norm(hidden.data(), nullptr, n, H, w.embeddings_ln_w, w.embeddings_ln_b,
                                config.layer_norm_eps);
 
-    for (const model::LayerWeights& layer : w.layers) {
+    for (std::size_t l = 0; l < w.layers.size(); ++l) {
+      const model::LayerWeights& layer = w.layers[l];
       model::cpu::linear(hidden.data(), n, H, layer.query_w, layer.query_b, H, q.data());
+      adapt(l, LoraTarget::query, hidden.data(), q.data());
       model::cpu::linear(hidden.data(), n, H, layer.key_w, layer.key_b, H, k.data());
+      adapt(l, LoraTarget::key, hidden.data(), k.data());
       model::cpu::linear(hidden.data(), n, H, layer.value_w, layer.value_b, H, v.data());
+      adapt(l, LoraTarget::value, hidden.data(), v.data());
+      if (capture != nullptr) {
+        float* out = capture->data() + static_cast<std::ptrdiff_t>(2 * l * n * H);
+        std::copy_n(k.data(), n * H, out);
+        std::copy_n(v.data(), n * H, out + n * H);
+      }
       model::cpu::attention(q.data(), k.data(), v.data(), batch.rows, batch.seq_len,
                             config.num_attention_heads, config.head_dim(), batch.lengths.data(),
-                            context.data(), scratch.data(), threads());
+                            context.data(), scratch.data(), threads(),
+                            m > 0 ? peft.at(prefix.keys[l]) : nullptr,
+                            m > 0 ? peft.at(prefix.values[l]) : nullptr, m);
       model::cpu::linear(context.data(), n, H, layer.attn_out_w, layer.attn_out_b, H, q.data());
+      adapt(l, LoraTarget::attention_output, context.data(), q.data());
       model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.attn_ln_w, layer.attn_ln_b,
                                  config.layer_norm_eps);
       model::cpu::linear(hidden.data(), n, H, layer.inter_w, layer.inter_b, I, intermediate.data());
+      adapt(l, LoraTarget::intermediate, hidden.data(), intermediate.data());
       model::cpu::gelu(intermediate.data(), n * I);
       model::cpu::linear(intermediate.data(), n, I, layer.out_w, layer.out_b, H, q.data());
+      adapt(l, LoraTarget::output, intermediate.data(), q.data());
       model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.out_ln_w, layer.out_ln_b,
                                  config.layer_norm_eps);
     }
@@ -305,5 +341,70 @@ void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> qu
     }
   }
 }
+
+// ---- Parameter-efficient fine-tuning ----
+
+namespace {
+[[noreturn]] void peft_error(const std::string& message) {
+  throw Error(ErrorCode::invalid_argument, "MaskedLM: " + message);
+}
+}  // namespace
+
+void MaskedLM::enable_lora(const LoraOptions& options) {
+  Impl& m = *impl_;
+  if (m.lora.enabled) peft_error("LoRA is already enabled (enable_lora may be called once)");
+  m.lora = model::make_lora(m.config, m.store.weights(), m.store.params(), m.store.has_mlm_head(),
+                            options, m.peft);
+}
+
+void MaskedLM::enable_prefix(const PrefixOptions& options) {
+  Impl& m = *impl_;
+  if (m.prefix.enabled)
+    peft_error("prefix tuning is already enabled (enable_prefix may be called once)");
+  if (m.lora.merged) peft_error("enable_prefix while LoRA is merged: unmerge_lora() first");
+  model::validate_prefix(m.config, options);
+  std::vector<float> kv;
+  std::vector<std::int32_t> ids;
+  if (options.init == PrefixInit::real_activations && options.tokens > 0) {
+    // The frozen model on the m tokens as one sequence, with the positions
+    // and token types any sequence gets; no special tokens, as the MeZO code.
+    ids = model::draw_prefix_tokens(m.config, options.tokens, options.seed);
+    TokenBatch batch{1, options.tokens, ids, {options.tokens}};
+    ThreadScope scope(m.threads());
+    m.encode(batch, /*use_peft=*/false, &kv);
+  }
+  model::PrefixState state = model::make_prefix(m.config, options, m.peft);
+  if (!kv.empty()) {
+    const std::size_t size = static_cast<std::size_t>(options.tokens * m.config.hidden_size);
+    for (std::size_t l = 0; l < state.keys.size(); ++l) {
+      std::copy_n(kv.begin() + static_cast<std::ptrdiff_t>(2 * l * size), size,
+                  m.peft.at(state.keys[l]));
+      std::copy_n(kv.begin() + static_cast<std::ptrdiff_t>((2 * l + 1) * size), size,
+                  m.peft.at(state.values[l]));
+    }
+  }
+  state.token_ids = std::move(ids);
+  m.prefix = std::move(state);
+}
+
+bool MaskedLM::lora_enabled() const { return impl_->lora.enabled; }
+bool MaskedLM::prefix_enabled() const { return impl_->prefix.enabled; }
+const ParamSet& MaskedLM::peft_params() const { return impl_->peft.params(); }
+std::span<const std::int32_t> MaskedLM::prefix_token_ids() const { return impl_->prefix.token_ids; }
+
+void MaskedLM::merge_lora() {
+  Impl& m = *impl_;
+  if (!m.lora.enabled) peft_error("merge_lora: LoRA is not enabled");
+  if (m.lora.merged) peft_error("merge_lora: LoRA is already merged");
+  model::merge_lora(m.lora, m.peft);
+}
+
+void MaskedLM::unmerge_lora() {
+  Impl& m = *impl_;
+  if (!m.lora.merged) peft_error("unmerge_lora: LoRA is not merged");
+  model::unmerge_lora(m.lora);
+}
+
+bool MaskedLM::lora_merged() const { return impl_->lora.merged; }
 
 MEZO_END_NAMESPACE

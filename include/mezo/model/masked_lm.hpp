@@ -14,6 +14,7 @@
 
 #include "mezo/config.hpp"
 #include "mezo/model/config.hpp"
+#include "mezo/model/peft.hpp"
 #include "mezo/params.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -87,6 +88,48 @@ class MEZO_API MaskedLM {
   // The encoder's last hidden states, [rows × seq_len × hidden] (padding
   // positions included, as the reference computes them).
   void last_hidden_state(const TokenBatch& batch, std::span<float> out);
+
+  // ---- Parameter-efficient fine-tuning (options in mezo/model/peft.hpp) ----
+  //
+  // enable_lora / enable_prefix add trainable tensors to the PEFT buffer, a
+  // contiguous fp32 buffer separate from the base weights, and change every
+  // later forward (mlm_logits, mean_pooled, last_hidden_state). Both may be
+  // enabled, once each; peft_params() lists the tensors in the order the
+  // methods were enabled, and enabling the second one re-lays the buffer, so
+  // take peft_params() after the last enable. Train with
+  //   mezo::step(model.peft_params(), ...)
+  // and params() (the base) is never perturbed or written (LoraOptions::
+  // train_head adds the MLM head's own tensors, which then do change).
+  // Throws mezo::Error for bad options (rank < 1, alpha not finite or <= 0,
+  // an unknown or repeated target, tokens < 0, a prefix longer than the
+  // position table allows), for enabling a method twice, and while LoRA is
+  // merged.
+  void enable_lora(const LoraOptions& options);
+  void enable_prefix(const PrefixOptions& options);
+  bool lora_enabled() const;
+  bool prefix_enabled() const;
+  // The trainable PEFT tensors (empty before any enable): LoRA factors named
+  // "encoder.layer.L.attention.self.query.lora_A.weight" (A: rank × in) and
+  // "...lora_B.weight" (B: out × rank); prefix tensors
+  // "encoder.layer.L.attention.prefix_key" / "prefix_value" (tokens × hidden).
+  const ParamSet& peft_params() const;
+  // The vocabulary ids whose activations initialised the prefix (empty for a
+  // random init), in order: the prefix of layer L, row i, is the key/value the
+  // frozen model computes at position i of this sequence.
+  std::span<const std::int32_t> prefix_token_ids() const;
+
+  // Export: merge_lora() folds (alpha / rank)·B·A into each adapted W so the
+  // base weights alone (save_pretrained) give the adapted model, and keeps a
+  // copy of the original matrices (the targeted ones only), so unmerge_lora()
+  // restores them bit for bit rather than subtracting (which would leave
+  // rounding in the frozen base). While merged the forward uses W alone; a
+  // forward that finds the LoRA factors changed since the merge throws
+  // mezo::Error: training a merged model would perturb factors that never
+  // reach the forward (the reference RoBERTa code's "MeZO (LoRA)" trap).
+  // Throws mezo::Error without LoRA, or when already (un)merged.
+  void merge_lora();
+  void unmerge_lora();
+  bool lora_merged() const;
 
  private:
   struct Impl;

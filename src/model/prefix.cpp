@@ -1,0 +1,88 @@
+// Prefix tuning on a MaskedLM: m trainable key and value vectors per layer,
+// prepended in attention (see mezo/model/peft.hpp). The real-activation init
+// runs the frozen model, so it is done by MaskedLM::enable_prefix; this file
+// validates, draws the tokens and lays the tensors out.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "mezo/counter_rng.hpp"
+#include "mezo/error.hpp"
+#include "model/peft_state.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+const char* to_string(PrefixInit init) noexcept {
+  return init == PrefixInit::real_activations ? "real" : "random";
+}
+
+PrefixInit parse_prefix_init(std::string_view name) {
+  if (name == "real") return PrefixInit::real_activations;
+  if (name == "random") return PrefixInit::random;
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("unknown prefix init '{}': expected real or random", name));
+}
+
+namespace model {
+
+void validate_prefix(const TransformerConfig& c, const PrefixOptions& o) {
+  const auto fail = [](const std::string& why) {
+    throw Error(ErrorCode::invalid_argument, "PrefixOptions: " + why);
+  };
+  if (o.tokens < 0) fail(fmt::format("tokens must be >= 0, got {}", o.tokens));
+  if (o.init != PrefixInit::real_activations && o.init != PrefixInit::random) fail("unknown init");
+  if (o.init == PrefixInit::random && (!(o.random_std >= 0) || !std::isfinite(o.random_std)))
+    fail(fmt::format("random_std must be finite and >= 0, got {}", o.random_std));
+  // The real-activation init runs the tokens as one sequence.
+  const std::int64_t first_position = c.model_type == ModelType::roberta ? c.pad_token_id + 1 : 0;
+  if (o.init == PrefixInit::real_activations &&
+      first_position + o.tokens > c.max_position_embeddings) {
+    fail(
+        fmt::format("{} prefix tokens exceed the model's {} positions (needed to initialise "
+                    "them from real activations; use the random init)",
+                    o.tokens, c.max_position_embeddings - first_position));
+  }
+  if (o.init == PrefixInit::real_activations && o.tokens > 0 && c.vocab_size < 2)
+    fail("the vocabulary is too small to draw tokens from");
+}
+
+std::vector<std::int32_t> draw_prefix_tokens(const TransformerConfig& c, int tokens,
+                                             std::uint64_t seed) {
+  std::vector<std::int32_t> ids;
+  const auto choices = static_cast<std::uint64_t>(c.vocab_size - 1);  // all but the pad id
+  for (int i = 0; i < tokens; ++i) {
+    const std::uint64_t x =
+        rng::mix64(seed ^ rng::mix64(static_cast<std::uint64_t>(i) + 0x50726546ull));
+    auto id = static_cast<std::int64_t>(x % choices);  // bias below 1e-13: immaterial
+    if (id >= c.pad_token_id) ++id;
+    ids.push_back(static_cast<std::int32_t>(id));
+  }
+  return ids;
+}
+
+PrefixState make_prefix(const TransformerConfig& c, const PrefixOptions& o, PeftBuffer& buffer) {
+  PrefixState s;
+  s.enabled = true;
+  s.tokens = o.tokens;
+  if (o.tokens == 0) return s;  // an empty prefix adds no tensors
+  const auto size = static_cast<std::uint64_t>(o.tokens * c.hidden_size);
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string name = fmt::format("encoder.layer.{}.attention.prefix_", l);
+    s.keys.push_back(buffer.add(name + "key", size));
+    s.values.push_back(buffer.add(name + "value", size));
+  }
+  if (o.init == PrefixInit::random) {
+    // Tensor t (keys then values, layer by layer) takes Gaussian z's of a
+    // stream keyed by (seed, t): platform-independent, like every z.
+    for (std::size_t t = 0; t < 2 * s.keys.size(); ++t) {
+      const std::uint64_t offset = t % 2 == 0 ? s.keys[t / 2] : s.values[t / 2];
+      const std::uint64_t key = rng::mix64(o.seed ^ rng::mix64(t + 0x52616E64ull));
+      float* data = buffer.at(offset);
+      for (std::uint64_t j = 0; j < size; ++j) data[j] = o.random_std * rng::gaussian_z(key, j);
+    }
+  }
+  return s;
+}
+
+}  // namespace model
+MEZO_END_NAMESPACE

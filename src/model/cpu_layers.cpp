@@ -32,8 +32,8 @@ using ConstRowVectorMap = Eigen::Map<const Eigen::RowVectorXf>;
 // kMinPiece keep that re-packing a few percent of the arithmetic.
 void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
             std::int64_t out, float* y) {
-  constexpr std::int64_t kMinPiece = 128;
-  constexpr std::int64_t kMaxPieces = 16;
+  constexpr std::int64_t kMinPiece = 256;
+  constexpr std::int64_t kMaxPieces = 8;
   constexpr std::int64_t kAlign = 16;
   const bool cut_rows = n >= out;
   const std::int64_t length = cut_rows ? n : out;

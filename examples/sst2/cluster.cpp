@@ -34,7 +34,7 @@ std::unique_ptr<Job> job;
 
 // Ranks other than 0 keep quiet: their stdout and stderr go to /dev/null,
 // and only their errors reach the real stderr.
-void silence_this_rank() {
+[[maybe_unused]] void silence_this_rank() {  // unused without MPI
   const int saved = dup(STDERR_FILENO);
   const int null = open("/dev/null", O_WRONLY);
   if (saved < 0 || null < 0) return;

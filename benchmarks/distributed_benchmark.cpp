@@ -29,6 +29,7 @@
 #include "mezo/model/masked_lm.hpp"
 #include "mezo/objective.hpp"
 #include "mezo/optimizer.hpp"
+#include "roberta_shapes.hpp"
 
 namespace {
 
@@ -76,17 +77,8 @@ int main(int argc, char** argv) {
   mezo::Communicator comm = mezo::Communicator::world({.timeout_s = 600});
   const bool root = comm.rank() == 0;
 
-  mezo::TransformerConfig c;
-  c.model_type = mezo::ModelType::roberta;
-  c.vocab_size = 50265;
-  c.max_position_embeddings = 514;
-  c.type_vocab_size = 1;
-  c.layer_norm_eps = 1e-5f;
-  c.pad_token_id = 1;
-  c.hidden_size = o.hidden;
-  c.num_hidden_layers = o.layers;
-  c.num_attention_heads = std::max(1, o.hidden / 64);
-  c.intermediate_size = 4 * o.hidden;
+  const mezo::TransformerConfig c =
+      bench::roberta_shape(o.hidden, o.layers, std::max(1, o.hidden / 64), 4 * o.hidden);
   mezo::MaskedLM model = mezo::MaskedLM::random(c, 1, {.num_threads = o.threads});
   const auto perturbation = mezo::gaussian_perturbation({.num_threads = o.threads});
 

@@ -18,28 +18,13 @@
 
 #include "mezo/mezo.hpp"
 #include "mezo/model/masked_lm.hpp"
+#include "roberta_shapes.hpp"
 
 namespace {
 
 mezo::TransformerConfig shape(const std::string& name) {
-  mezo::TransformerConfig c;
-  c.model_type = mezo::ModelType::roberta;
-  c.vocab_size = 50265;
-  c.max_position_embeddings = 514;
-  c.type_vocab_size = 1;
-  c.layer_norm_eps = 1e-5f;
-  c.pad_token_id = 1;
-  if (name == "tiny") {
-    c.hidden_size = 128, c.num_hidden_layers = 2, c.num_attention_heads = 2,
-    c.intermediate_size = 512;
-  } else if (name == "base") {
-    c.hidden_size = 768, c.num_hidden_layers = 12, c.num_attention_heads = 12,
-    c.intermediate_size = 3072;
-  } else {
-    c.hidden_size = 1024, c.num_hidden_layers = 24, c.num_attention_heads = 16,
-    c.intermediate_size = 4096;
-  }
-  return c;
+  if (name == "tiny") return bench::roberta_shape(128, 2, 2, 512);
+  return name == "base" ? bench::roberta_base() : bench::roberta_large();
 }
 
 const char* kShapes[] = {"tiny", "base", "large"};

@@ -13,23 +13,12 @@
 
 #include "mezo/mezo.hpp"
 #include "mezo/model/masked_lm.hpp"
+#include "roberta_shapes.hpp"
 
 namespace {
 
 const char* kModes[] = {"full", "lora", "prefix"};
 
-mezo::TransformerConfig roberta_base() {
-  mezo::TransformerConfig c;
-  c.model_type = mezo::ModelType::roberta;
-  c.vocab_size = 50265;
-  c.max_position_embeddings = 514;
-  c.type_vocab_size = 1;
-  c.layer_norm_eps = 1e-5f;
-  c.pad_token_id = 1;
-  c.hidden_size = 768, c.num_hidden_layers = 12, c.num_attention_heads = 12;
-  c.intermediate_size = 3072;
-  return c;
-}
 
 // One model, kept for the mode's three benchmarks, rebuilt when the mode
 // changes (only one 500 MB model alive at a time).
@@ -43,7 +32,7 @@ Setup& setup(int mode) {
   static Setup s;
   if (s.mode != mode) {
     s.model.reset();
-    s.model = std::make_unique<mezo::MaskedLM>(mezo::MaskedLM::random(roberta_base(), 7));
+    s.model = std::make_unique<mezo::MaskedLM>(mezo::MaskedLM::random(bench::roberta_base(), 7));
     if (mode == 1) s.model->enable_lora({.rank = 8, .alpha = 16, .seed = 1});
     if (mode == 2) s.model->enable_prefix({.tokens = 5, .seed = 1});
     s.trainable = mode == 0 ? &s.model->params() : &s.model->peft_params();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cuda_context.hpp"
+#include "cuda_test_support.hpp"
 #include "model/cpu_layers.hpp"
 #include "transformer_layers.hpp"
 
@@ -33,23 +34,6 @@ namespace {
 namespace layers = mezo::cuda::layers;
 namespace cpu = mezo::model::cpu;
 constexpr double kUnitRoundoff = 1.0 / (1 << 24);  // u for fp32
-
-std::string gpu_unavailable_reason() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) {
-    (void)cudaGetLastError();
-    return std::string("no usable CUDA device: ") + cudaGetErrorString(status);
-  }
-  if (count == 0) return "no CUDA device on this machine";
-  return "";
-}
-
-#define REQUIRE_GPU()                                                     \
-  do {                                                                    \
-    const std::string reason = gpu_unavailable_reason();                  \
-    if (!reason.empty()) GTEST_SKIP() << reason << "; CUDA test not run"; \
-  } while (0)
 
 // A device copy of a host vector; errors become mezo::Error (test failures).
 template <typename T>

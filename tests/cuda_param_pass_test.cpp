@@ -9,22 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_support.hpp"
+
 namespace {
-
-std::string gpu_unavailable_reason() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess)
-    return std::string("no usable CUDA device: ") + cudaGetErrorString(status);
-  if (count == 0) return "no CUDA device on this machine";
-  return "";
-}
-
-#define REQUIRE_GPU()                                                     \
-  do {                                                                    \
-    const std::string reason = gpu_unavailable_reason();                  \
-    if (!reason.empty()) GTEST_SKIP() << reason << "; CUDA test not run"; \
-  } while (0)
 
 class DeviceBuffer {
  public:

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "model_test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -157,24 +159,11 @@ TEST(MaskedLM, PerturbingTheParamsChangesTheLogits) {
 }
 
 // Determinism (issue 8): the same weights and batch give the same bits on 1,
-// 2 and 3 threads. The shapes are large enough that every matrix product is
-// cut into several pieces (src/model/cpu_layers.cpp, linear()), both by rows
-// (tokens ≥ outputs) and by columns (the LM head's vocabulary).
+// 2 and 3 threads, on a shape whose matrix products are all cut into several
+// pieces (model_test_support.hpp).
 TEST(MaskedLM, ForwardBitsDoNotDependOnTheThreadCount) {
-  mezo::TransformerConfig config;
-  config.model_type = mezo::ModelType::roberta;
-  config.vocab_size = 600;
-  config.hidden_size = 64;
-  config.num_hidden_layers = 2;
-  config.num_attention_heads = 4;
-  config.intermediate_size = 256;
-  config.max_position_embeddings = 80;
-  std::vector<std::vector<std::int32_t>> rows;
-  for (int r = 0; r < 8; ++r) {
-    rows.emplace_back();
-    for (int t = 0; t < 30 + 5 * r; ++t) rows.back().push_back(3 + (r * 37 + t * 11) % 590);
-  }
-  const auto batch = mezo::TokenBatch::pad(rows, 1);
+  const mezo::TransformerConfig config = mezo_test::multi_piece_config();
+  const mezo::TokenBatch batch = mezo_test::multi_piece_batch();
   const std::vector<mezo::MaskQuery> queries = {{0, 3}, {5, 40}, {7, 60}};
   std::vector<std::vector<float>> hidden, logits;
   for (int threads : {1, 2, 3}) {

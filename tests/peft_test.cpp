@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "model_test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -337,20 +339,8 @@ TEST(Peft, TrainHeadAddsTheHeadsOwnTensors) {
 // The forward with LoRA on every target and a prefix gives the same bits on
 // 1, 2 and 3 threads (as the base forward does, masked_lm_test).
 TEST(Peft, ForwardBitsDoNotDependOnTheThreadCount) {
-  mezo::TransformerConfig config;
-  config.model_type = mezo::ModelType::roberta;
-  config.vocab_size = 600;
-  config.hidden_size = 64;
-  config.num_hidden_layers = 2;
-  config.num_attention_heads = 4;
-  config.intermediate_size = 256;
-  config.max_position_embeddings = 80;
-  std::vector<std::vector<std::int32_t>> rows;
-  for (int r = 0; r < 8; ++r) {
-    rows.emplace_back();
-    for (int t = 0; t < 30 + 5 * r; ++t) rows.back().push_back(3 + (r * 37 + t * 11) % 590);
-  }
-  const auto batch = mezo::TokenBatch::pad(rows, 1);
+  const mezo::TransformerConfig config = mezo_test::multi_piece_config();
+  const mezo::TokenBatch batch = mezo_test::multi_piece_batch();
   std::vector<std::vector<float>> hidden;
   for (int threads : {1, 2, 3}) {
     auto model = mezo::MaskedLM::random(config, 11, {.num_threads = threads});

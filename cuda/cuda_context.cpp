@@ -73,7 +73,10 @@ Context::Context(Context&& other) noexcept
       stream_(std::exchange(other.stream_, nullptr)),
       cublas_(std::exchange(other.cublas_, nullptr)),
       workspace_(std::exchange(other.workspace_, nullptr)),
-      workspace_bytes_(std::exchange(other.workspace_bytes_, 0)) {}
+      workspace_bytes_(std::exchange(other.workspace_bytes_, 0)),
+      allocations_(std::exchange(other.allocations_, {})),
+      current_bytes_(std::exchange(other.current_bytes_, 0)),
+      peak_bytes_(std::exchange(other.peak_bytes_, 0)) {}
 
 Context& Context::operator=(Context&& other) noexcept {
   if (this != &other) {
@@ -84,6 +87,9 @@ Context& Context::operator=(Context&& other) noexcept {
     cublas_ = std::exchange(other.cublas_, nullptr);
     workspace_ = std::exchange(other.workspace_, nullptr);
     workspace_bytes_ = std::exchange(other.workspace_bytes_, 0);
+    allocations_ = std::exchange(other.allocations_, {});
+    current_bytes_ = std::exchange(other.current_bytes_, 0);
+    peak_bytes_ = std::exchange(other.peak_bytes_, 0);
   }
   return *this;
 }
@@ -92,7 +98,11 @@ Context& Context::operator=(Context&& other) noexcept {
 // stream's work is finished first, so nothing in flight loses its memory).
 void Context::release() noexcept {
   if (stream_ != nullptr) (void)cudaStreamSynchronize(stream_);
-  if (workspace_ != nullptr) (void)cudaFree(workspace_);
+  // The workspace is among the allocations; buffers still alive (a
+  // DeviceBuffer outliving its Context is a bug) are freed here too.
+  for (const auto& allocation : allocations_) (void)cudaFree(allocation.first);
+  allocations_.clear();
+  current_bytes_ = 0;
   if (cublas_ != nullptr) (void)cublasDestroy(cublas_);
   if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);
   workspace_ = nullptr;
@@ -134,17 +144,44 @@ void* Context::workspace(std::size_t bytes) {
   // Work already enqueued may still read the old block.
   check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (growing the workspace)");
   if (workspace_ != nullptr) {
-    check_cuda(cudaFree(workspace_), "cudaFree (growing the workspace)");
+    deallocate(workspace_);
     workspace_ = nullptr;
     workspace_bytes_ = 0;
   }
   // Round up to 1 MiB so that slowly growing requests do not reallocate each time.
   constexpr std::size_t kGranule = std::size_t{1} << 20;
-  const std::size_t size = (bytes + kGranule - 1) / kGranule * kGranule;
-  check_cuda(cudaMalloc(&workspace_, size == 0 ? kGranule : size),
-             ("cudaMalloc of " + std::to_string(size) + " workspace bytes").c_str());
-  workspace_bytes_ = size == 0 ? kGranule : size;
+  const std::size_t size = bytes == 0 ? kGranule : (bytes + kGranule - 1) / kGranule * kGranule;
+  workspace_ = allocate(size, "the workspace");
+  workspace_bytes_ = size;
   return workspace_;
+}
+
+void* Context::allocate(std::size_t bytes, const char* what) {
+  require_valid();
+  make_current();
+  void* pointer = nullptr;
+  const cudaError_t status = cudaMalloc(&pointer, bytes == 0 ? 1 : bytes);
+  if (status != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw Error(ErrorCode::internal,
+                std::string("CUDA backend: cudaMalloc of ") + std::to_string(bytes) +
+                    " bytes for " + what + " failed (" + describe(status) + "); libmezo holds " +
+                    std::to_string(current_bytes_) + " bytes on this device");
+  }
+  allocations_.emplace(pointer, bytes);
+  current_bytes_ += bytes;
+  if (current_bytes_ > peak_bytes_) peak_bytes_ = current_bytes_;
+  return pointer;
+}
+
+void Context::deallocate(void* pointer) noexcept {
+  const auto it = allocations_.find(pointer);
+  if (pointer == nullptr || it == allocations_.end()) return;
+  // Work enqueued earlier may still use the memory.
+  (void)cudaStreamSynchronize(stream_);
+  (void)cudaFree(pointer);
+  current_bytes_ -= it->second;
+  allocations_.erase(it);
 }
 
 void Context::synchronize() const {

@@ -12,6 +12,8 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <unordered_map>
 
 #include "mezo/config.hpp"
 
@@ -68,6 +70,16 @@ class Context {
   // surface here as mezo::Error.
   void synchronize() const;
 
+  // Device memory counted against this context (the workspace is too), so
+  // that memory() is the backend's own high-water mark. `what` names the
+  // allocation in the out-of-memory error. deallocate waits for the stream
+  // first; it accepts null and ignores pointers it did not hand out.
+  void* allocate(std::size_t bytes, const char* what);
+  void deallocate(void* pointer) noexcept;
+  std::uint64_t current_bytes() const { return current_bytes_; }
+  std::uint64_t peak_bytes() const { return peak_bytes_; }
+  void reset_peak() { peak_bytes_ = current_bytes_; }
+
  private:
   void release() noexcept;
   void require_valid() const;
@@ -78,6 +90,53 @@ class Context {
   cublasHandle_t cublas_ = nullptr;
   void* workspace_ = nullptr;
   std::size_t workspace_bytes_ = 0;
+  std::unordered_map<void*, std::size_t> allocations_;
+  std::uint64_t current_bytes_ = 0;
+  std::uint64_t peak_bytes_ = 0;
+};
+
+// One counted device allocation, freed on destruction (RAII over
+// Context::allocate). Holds a pointer to the Context, which must outlive it.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(Context& ctx, std::size_t bytes, const char* what)
+      : ctx_(&ctx), data_(ctx.allocate(bytes, what)), bytes_(bytes) {}
+  ~DeviceBuffer() {
+    if (ctx_ != nullptr) ctx_->deallocate(data_);
+  }
+  DeviceBuffer(DeviceBuffer&& other) noexcept
+      : ctx_(other.ctx_), data_(other.data_), bytes_(other.bytes_) {
+    other.ctx_ = nullptr;
+    other.data_ = nullptr;
+    other.bytes_ = 0;
+  }
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+    if (this != &other) {
+      if (ctx_ != nullptr) ctx_->deallocate(data_);
+      ctx_ = other.ctx_;
+      data_ = other.data_;
+      bytes_ = other.bytes_;
+      other.ctx_ = nullptr;
+      other.data_ = nullptr;
+      other.bytes_ = 0;
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  void* data() const { return data_; }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  Context* ctx_ = nullptr;
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace cuda

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cuda_param_pass.hpp"
+#include "mezo/bf16.hpp"
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
 
@@ -38,15 +39,22 @@ __device__ float z_at(ZDistribution distribution, std::uint64_t seed, std::uint6
                                                  : rng::rademacher_z(seed, index);
 }
 
+__device__ float load(const float* p) { return *p; }
+__device__ float load(const std::uint16_t* p) { return bf16_to_float(*p); }
+__device__ void store(float* p, float x) { *p = x; }
+__device__ void store(std::uint16_t* p, float x) { *p = float_to_bf16(x); }
+
 // One thread per element, grid-stride: the result of an element depends only
-// on its global index, never on the launch shape.
-__global__ void param_pass_kernel(float* theta, std::uint64_t count, std::uint64_t global_offset,
+// on its global index, never on the launch shape. bf16 elements are widened,
+// put through the pass in fp32 and rounded once, as on the CPU.
+template <typename T>
+__global__ void param_pass_kernel(T* theta, std::uint64_t count, std::uint64_t global_offset,
                                   ZDistribution distribution, DevicePass pass) {
   const std::uint64_t stride = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
   for (std::uint64_t j = blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x;
        j < count; j += stride) {
     const std::uint64_t index = global_offset + j;
-    float x = theta[j];
+    float x = load(theta + j);
     if (pass.has_restore) {
       x = rng::add_rn(x,
                       rng::mul_rn(pass.restore.coef, z_at(distribution, pass.restore.seed, index)));
@@ -56,26 +64,21 @@ __global__ void param_pass_kernel(float* theta, std::uint64_t count, std::uint64
       x = rng::add_rn(
           x, rng::mul_rn(pass.terms[t].coef, z_at(distribution, pass.terms[t].seed, index)));
     }
-    theta[j] = x;
-  }
-}
-
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    // No fmt here: fmt 9's constexpr paths do not compile under nvcc in C++20.
-    throw Error(ErrorCode::internal, std::string("CUDA parameter pass: ") + what +
-                                         " failed: " + cudaGetErrorString(status));
+    store(theta + j, x);
   }
 }
 
 }  // namespace
 
-void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistribution distribution) {
+void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistribution distribution,
+                      Context& ctx) {
   if (pass.journal != nullptr || pass.record != nullptr) {
     throw Error(ErrorCode::unsupported,
-                "exact restore (RestoreJournal) is not implemented for CUDA memory yet; use "
-                "StepOptions{.exact_restore = false}");
+                "exact in-place restore (RestoreJournal) is not implemented for CUDA memory: "
+                "train through a DeferredPerturbation (GpuMaskedLM::perturbation(), exact by "
+                "construction) or use StepOptions{.exact_restore = false}");
   }
+  ctx.make_current();
   // Zero-coefficient terms move nothing; the CPU pass skips them too.
   std::vector<ZTerm> terms;
   for (const ZTerm& t : pass.terms) {
@@ -101,12 +104,17 @@ void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistributi
       const std::uint64_t blocks_needed = (view.size + kThreads - 1) / kThreads;
       const unsigned blocks =
           static_cast<unsigned>(std::min<std::uint64_t>(blocks_needed, 65535u * 8));
-      param_pass_kernel<<<blocks, kThreads>>>(view.f32(), view.size, view.offset, distribution,
-                                              device_pass);
-      check(cudaGetLastError(), "kernel launch");
+      if (view.dtype == DType::bf16) {
+        param_pass_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(
+            view.bf16(), view.size, view.offset, distribution, device_pass);
+      } else {
+        param_pass_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(
+            view.f32(), view.size, view.offset, distribution, device_pass);
+      }
+      check_cuda(cudaGetLastError(), "param_pass_kernel launch");
     } while (next_term < terms.size());
   }
-  check(cudaDeviceSynchronize(), "kernel execution");
+  ctx.synchronize();
 }
 
 }  // namespace cuda

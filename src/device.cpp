@@ -16,6 +16,8 @@ const char* to_string(DType dtype) noexcept {
   switch (dtype) {
     case DType::f32:
       return "f32";
+    case DType::bf16:
+      return "bf16";
   }
   return "unknown";
 }
@@ -24,6 +26,8 @@ std::size_t size_of(DType dtype) noexcept {
   switch (dtype) {
     case DType::f32:
       return 4;
+    case DType::bf16:
+      return 2;
   }
   return 0;
 }

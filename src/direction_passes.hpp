@@ -27,6 +27,7 @@ class DirectionPasses final {
     ParamPass pass;
     pass.terms = {&plus_, 1};
     pass.record = journal_;
+    pass.probe = true;
     perturbation_.apply(params_, pass);
   }
   // θ + εz → θ → θ − εz
@@ -35,6 +36,7 @@ class DirectionPasses final {
     pass.restore = minus_;
     pass.journal = journal_;
     pass.terms = {&minus_, 1};
+    pass.probe = true;
     perturbation_.apply(params_, pass);
   }
   void restore_from_plus() { restore(minus_, {}, 0.0f); }

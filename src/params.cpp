@@ -26,6 +26,22 @@ std::size_t ParamSet::add(std::string name, float* data, std::uint64_t size, Dev
 
 std::size_t ParamSet::add(std::string name, float* data, std::uint64_t size, std::size_t group,
                           Device device) {
+  return add_view(std::move(name), data, DType::f32, size, group, device);
+}
+
+std::size_t ParamSet::add_bf16(std::string name, std::uint16_t* data, std::uint64_t size,
+                               Device device) {
+  const std::size_t group = default_weight_decay_for(name) ? decay_group : no_decay_group;
+  return add_bf16(std::move(name), data, size, group, device);
+}
+
+std::size_t ParamSet::add_bf16(std::string name, std::uint16_t* data, std::uint64_t size,
+                               std::size_t group, Device device) {
+  return add_view(std::move(name), data, DType::bf16, size, group, device);
+}
+
+std::size_t ParamSet::add_view(std::string name, void* data, DType dtype, std::uint64_t size,
+                               std::size_t group, Device device) {
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "ParamSet::add: empty parameter name");
   if (data == nullptr && size != 0) {
     throw Error(ErrorCode::invalid_argument,
@@ -53,6 +69,7 @@ std::size_t ParamSet::add(std::string name, float* data, std::uint64_t size, std
   view.data = data;
   view.size = size;
   view.device = device;
+  view.dtype = dtype;
   view.offset = num_elements_;
   view.group = group;
   views_.push_back(std::move(view));

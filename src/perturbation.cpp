@@ -8,6 +8,7 @@
 
 #if defined(MEZO_WITH_CUDA)
 #include "cuda_param_pass.hpp"
+#include "mezo/gpu.hpp"
 #endif
 
 MEZO_BEGIN_NAMESPACE
@@ -58,7 +59,12 @@ void CounterPerturbation::apply(const ParamSet& params, const ParamPass& pass) c
       return;
     case Device::cuda:
 #if defined(MEZO_WITH_CUDA)
-      cuda::apply_param_pass(params, pass, distribution_);
+      if (exec_.gpu == nullptr) {
+        throw Error(ErrorCode::invalid_argument,
+                    "parameters are in CUDA memory: give the perturbation a GpuContext "
+                    "(ExecutionOptions::gpu) whose stream the passes run on");
+      }
+      cuda::apply_param_pass(params, pass, distribution_, exec_.gpu->native());
       return;
 #else
       throw Error(ErrorCode::unsupported,

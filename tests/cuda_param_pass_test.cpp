@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <mezo/gpu.hpp>
 #include <mezo/mezo.hpp>
 #include <random>
 #include <string>
@@ -59,7 +60,8 @@ TEST(CudaParamPass, MatchesTheCpuBitForBit) {
     pass.restore = mezo::ZTerm{7, 1e-3f};
     pass.decay = 1e-3f;
     pass.terms = terms;
-    const mezo::CounterPerturbation perturbation(distribution);
+    mezo::GpuContext context;
+    const mezo::CounterPerturbation perturbation(distribution, {.gpu = &context});
     perturbation.apply(cpu, pass);
     perturbation.apply(gpu, pass);
     EXPECT_EQ(std::memcmp(weight_gpu.download().data(), weight_cpu.data(), weight_cpu.size() * 4),
@@ -76,7 +78,11 @@ TEST(CudaParamPass, StepWithoutJournalMatchesTheCpu) {
   mezo::ParamSet cpu, gpu;
   cpu.add("w", weight_cpu.data(), weight_cpu.size());
   gpu.add("w", weight_gpu.get(), weight0.size(), mezo::Device::cuda);
-  mezo::ZoSgd opt_cpu({.lr = 1e-3f, .eps = 1e-3f}), opt_gpu({.lr = 1e-3f, .eps = 1e-3f});
+  mezo::GpuContext context;
+  mezo::ZoSgd opt_cpu({.lr = 1e-3f, .eps = 1e-3f});
+  mezo::ZoSgd opt_gpu({.lr = 1e-3f, .eps = 1e-3f},
+                      std::make_shared<mezo::CounterPerturbation>(mezo::ZDistribution::gaussian,
+                                                                  mezo::ExecutionOptions{.gpu = &context}));
   int calls = 0;
   const auto loss = [&] { return float(++calls % 3); };  // deterministic, non-zero g
   const auto r_cpu = mezo::step(cpu, opt_cpu, loss, 5, {.exact_restore = false});
@@ -86,18 +92,35 @@ TEST(CudaParamPass, StepWithoutJournalMatchesTheCpu) {
   EXPECT_EQ(std::memcmp(weight_gpu.download().data(), weight_cpu.data(), weight_cpu.size() * 4), 0);
 }
 
-TEST(CudaParamPass, ExactRestoreIsNotYetSupportedOnTheDevice) {
+TEST(CudaParamPass, InPlaceExactRestoreIsUnsupportedOnTheDeviceWithAClearError) {
   REQUIRE_GPU();
   DeviceBuffer w(random_weights(10, 4));
   mezo::ParamSet gpu;
   gpu.add("w", w.get(), 10, mezo::Device::cuda);
-  mezo::ZoSgd opt({});
+  mezo::GpuContext context;
+  mezo::ZoSgd opt({}, std::make_shared<mezo::CounterPerturbation>(
+                          mezo::ZDistribution::gaussian, mezo::ExecutionOptions{.gpu = &context}));
   try {
     mezo::step(
         gpu, opt, [] { return 1.0f; }, 1);
     FAIL() << "expected mezo::Error";
   } catch (const mezo::Error& e) {
     EXPECT_EQ(e.code(), mezo::ErrorCode::unsupported);
+    EXPECT_NE(std::string(e.what()).find("DeferredPerturbation"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CudaParamPass, DeviceMemoryWithoutAGpuContextIsAClearError) {
+  REQUIRE_GPU();
+  DeviceBuffer w(random_weights(10, 5));
+  mezo::ParamSet gpu;
+  gpu.add("w", w.get(), 10, mezo::Device::cuda);
+  try {
+    mezo::perturb_inplace(gpu, *mezo::gaussian_perturbation(), 1, 1e-3f);
+    FAIL() << "expected mezo::Error";
+  } catch (const mezo::Error& e) {
+    EXPECT_EQ(e.code(), mezo::ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("ExecutionOptions::gpu"), std::string::npos) << e.what();
   }
 }
 

@@ -8,7 +8,9 @@
 MEZO_BEGIN_NAMESPACE
 
 enum class Device { cpu, cuda };
-enum class DType { f32 };
+// f32: IEEE float. bf16: bfloat16 (mezo/bf16.hpp), stored as std::uint16_t;
+// passes over it compute in fp32 and round once per element when they store.
+enum class DType { f32, bf16 };
 
 MEZO_API const char* to_string(Device device) noexcept;
 MEZO_API const char* to_string(DType dtype) noexcept;

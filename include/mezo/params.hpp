@@ -30,6 +30,8 @@ struct ParamView {
   std::size_t group = 0;     // index into ParamSet::groups()
 
   float* f32() const { return static_cast<float*>(data); }
+  std::uint16_t* bf16() const { return static_cast<std::uint16_t*>(data); }
+  std::uint64_t bytes() const { return size * size_of(dtype); }
 };
 
 struct ParamGroup {
@@ -56,6 +58,14 @@ class MEZO_API ParamSet {
   std::size_t add(std::string name, float* data, std::uint64_t size, std::size_t group,
                   Device device = Device::cpu);
 
+  // bfloat16 storage (mezo/bf16.hpp), otherwise as add(). Sets may mix f32
+  // and bf16 views; the element numbering is the same whatever the dtype, so
+  // a bf16 copy of an fp32 model draws the same z.
+  std::size_t add_bf16(std::string name, std::uint16_t* data, std::uint64_t size,
+                       Device device = Device::cpu);
+  std::size_t add_bf16(std::string name, std::uint16_t* data, std::uint64_t size,
+                       std::size_t group, Device device = Device::cpu);
+
   // Creates a group and returns its index.
   std::size_t add_group(std::string name, bool weight_decay);
 
@@ -72,6 +82,9 @@ class MEZO_API ParamSet {
   static constexpr std::size_t no_decay_group = 1;
 
  private:
+  std::size_t add_view(std::string name, void* data, DType dtype, std::uint64_t size,
+                       std::size_t group, Device device);
+
   std::vector<ParamView> views_;
   std::vector<ParamGroup> groups_;
   std::uint64_t num_elements_ = 0;

@@ -64,16 +64,32 @@ class MEZO_API RestoreJournal {
 // If `record` is set, the pass must be exactly one term with no restore, decay
 // or journal; it then records in `record` every element whose round trips
 // fl(fl(x + d) − d) or fl(fl(x − d) + d), with d = term.coef · z, are not exact.
+//
+// bf16 views: each element is loaded, put through steps 1–4 in fp32 and
+// rounded to bf16 once when stored (so a fused pass and separate passes may
+// differ there). Journals hold fp32 values, so journaled passes (record or
+// journal set) over bf16 views throw mezo::Error(unsupported): keep bf16
+// weights exact with DeferredPerturbation instead.
 struct ParamPass {
   std::optional<ZTerm> restore;
   const RestoreJournal* journal = nullptr;
   float decay = 0.0f;
   std::span<const ZTerm> terms;
   RestoreJournal* record = nullptr;
+  // The terms move θ to a probe point (θ ± εz) that a later pass's `restore`
+  // will undo, rather than update it (and `restore` always undoes a probe).
+  // mezo::step and probe_direction set it; CounterPerturbation ignores it,
+  // DeferredPerturbation keeps such terms virtual instead of writing them.
+  bool probe = false;
 };
+
+class GpuContext;  // mezo/gpu.hpp
 
 struct ExecutionOptions {
   int num_threads = 0;  // CPU threads for parameter passes; 0 = all hardware threads
+  // Runs passes over CUDA memory on this context's stream (required for
+  // them; not owned, must outlive the perturbation's use).
+  GpuContext* gpu = nullptr;
 };
 
 // The interface a z distribution implements. libmezo ships Gaussian and

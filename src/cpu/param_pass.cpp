@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cpu/z_fill.hpp"
+#include "mezo/bf16.hpp"
+#include "mezo/error.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace cpu {
@@ -18,8 +20,9 @@ namespace {
 constexpr std::uint64_t kChunk = 4096;
 
 struct Chunk {
-  float* theta;
-  std::uint64_t global_first;  // global index of theta[0]
+  void* theta;                 // float or bf16 (std::uint16_t) elements
+  DType dtype;
+  std::uint64_t global_first;  // global index of element 0
   std::uint64_t count;
   bool weight_decay;
 };
@@ -30,8 +33,9 @@ std::vector<Chunk> split_into_chunks(const ParamSet& params) {
   for (const ParamView& view : params.views()) {
     const bool decays = params.groups()[view.group].weight_decay;
     for (std::uint64_t begin = 0; begin < view.size; begin += kChunk) {
-      chunks.push_back(
-          {view.f32() + begin, view.offset + begin, std::min(kChunk, view.size - begin), decays});
+      void* first = static_cast<std::byte*>(view.data) + begin * size_of(view.dtype);
+      chunks.push_back({first, view.dtype, view.offset + begin,
+                        std::min(kChunk, view.size - begin), decays});
     }
   }
   return chunks;
@@ -43,7 +47,19 @@ class ChunkWorker {
       : pass_(pass), distribution_(distribution) {}
 
   void run(const Chunk& chunk, std::vector<RestoreJournal::Entry>& recorded) {
-    float* theta = chunk.theta;
+    if (chunk.dtype == DType::bf16) {
+      // Widen, run the fp32 pass, round once per element on the way back.
+      auto* stored = static_cast<std::uint16_t*>(chunk.theta);
+      for (std::size_t j = 0; j < chunk.count; ++j) widened_[j] = bf16_to_float(stored[j]);
+      run_f32(widened_, chunk, recorded);
+      for (std::size_t j = 0; j < chunk.count; ++j) stored[j] = float_to_bf16(widened_[j]);
+      return;
+    }
+    run_f32(static_cast<float*>(chunk.theta), chunk, recorded);
+  }
+
+ private:
+  void run_f32(float* theta, const Chunk& chunk, std::vector<RestoreJournal::Entry>& recorded) {
     const std::size_t n = chunk.count;
     cached_seed_valid_ = false;
     if (pass_.restore && pass_.restore->coef != 0.0f) {
@@ -51,13 +67,13 @@ class ChunkWorker {
       const float c = pass_.restore->coef;
       for (std::size_t j = 0; j < n; ++j) theta[j] = theta[j] + c * z[j];
     }
-    if (pass_.journal != nullptr) patch_from_journal(chunk);
+    if (pass_.journal != nullptr) patch_from_journal(theta, chunk);
     if (pass_.decay != 0.0f && chunk.weight_decay) {
       const float decay = pass_.decay;
       for (std::size_t j = 0; j < n; ++j) theta[j] = theta[j] - decay * theta[j];
     }
     if (pass_.record != nullptr) {
-      record_lossy_and_apply(chunk, recorded);
+      record_lossy_and_apply(theta, chunk, recorded);
       return;
     }
     for (const ZTerm& term : pass_.terms) {
@@ -68,7 +84,6 @@ class ChunkWorker {
     }
   }
 
- private:
   const float* z_for(std::uint64_t seed, const Chunk& chunk) {
     if (!cached_seed_valid_ || cached_seed_ != seed) {
       if (distribution_ == ZDistribution::gaussian) {
@@ -82,35 +97,37 @@ class ChunkWorker {
     return z_;
   }
 
-  void patch_from_journal(const Chunk& chunk) {
+  void patch_from_journal(float* theta, const Chunk& chunk) {
     const auto entries = pass_.journal->entries();
     auto it = std::lower_bound(
         entries.begin(), entries.end(), chunk.global_first,
         [](const RestoreJournal::Entry& e, std::uint64_t index) { return e.index() < index; });
     for (; it != entries.end() && it->index() < chunk.global_first + chunk.count; ++it) {
-      chunk.theta[it->index() - chunk.global_first] = it->value;
+      theta[it->index() - chunk.global_first] = it->value;
     }
   }
 
   // x += d with d = coef·z, remembering x wherever undoing ±d would not give
   // x back exactly.
-  void record_lossy_and_apply(const Chunk& chunk, std::vector<RestoreJournal::Entry>& recorded) {
+  void record_lossy_and_apply(float* theta, const Chunk& chunk,
+                              std::vector<RestoreJournal::Entry>& recorded) {
     const ZTerm& term = pass_.terms.front();
     const float* z = z_for(term.seed, chunk);
     for (std::size_t j = 0; j < chunk.count; ++j) {
-      const float x = chunk.theta[j];
+      const float x = theta[j];
       const float d = term.coef * z[j];
       const float forward = x + d;
       // A NaN x compares unequal to itself, so it is kept too.
       const bool lossy = (forward - d) != x || ((x - d) + d) != x;
       if (lossy) recorded.push_back(RestoreJournal::Entry::make(chunk.global_first + j, x));
-      chunk.theta[j] = forward;
+      theta[j] = forward;
     }
   }
 
   const ParamPass& pass_;
   ZDistribution distribution_;
   alignas(64) float z_[kChunk];
+  alignas(64) float widened_[kChunk];
   std::uint64_t cached_seed_ = 0;
   bool cached_seed_valid_ = false;
 };
@@ -128,8 +145,22 @@ int resolve_threads(const ExecutionOptions& exec, std::uint64_t elements) {
 
 }  // namespace
 
+void reject_journaled_bf16(const ParamSet& params, const ParamPass& pass) {
+  if (pass.journal == nullptr && pass.record == nullptr) return;
+  for (const ParamView& view : params.views()) {
+    if (view.dtype == DType::bf16) {
+      throw Error(ErrorCode::unsupported,
+                  "bf16 parameter '" + view.name +
+                      "': RestoreJournal records fp32 round trips only; train bf16 weights "
+                      "through a DeferredPerturbation (exact by construction), or with "
+                      "StepOptions{.exact_restore = false}");
+    }
+  }
+}
+
 void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistribution distribution,
                       const ExecutionOptions& exec) {
+  reject_journaled_bf16(params, pass);
   const std::vector<Chunk> chunks = split_into_chunks(params);
   const int threads = resolve_threads(exec, params.num_elements());
   // Each thread takes one contiguous range of chunks, so concatenating the

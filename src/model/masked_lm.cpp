@@ -9,6 +9,8 @@
 #include "file_io.hpp"
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
+#include "model/batch_checks.hpp"
+#include "model/masked_lm_access.hpp"
 #include "model/cpu_layers.hpp"
 #include "model/peft_state.hpp"
 #include "model/weights.hpp"
@@ -88,63 +90,13 @@ struct MaskedLM::Impl {
                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
 
-  void validate(const TokenBatch& batch) const {
-    const auto fail = [](const std::string& why) {
-      throw Error(ErrorCode::invalid_argument, "MaskedLM: " + why);
-    };
-    if (batch.rows <= 0 || batch.seq_len <= 0) fail("empty batch");
-    if (static_cast<std::int64_t>(batch.ids.size()) != batch.rows * batch.seq_len ||
-        static_cast<std::int64_t>(batch.lengths.size()) != batch.rows) {
-      fail(fmt::format("batch of {} rows × {} positions has {} ids and {} lengths", batch.rows,
-                       batch.seq_len, batch.ids.size(), batch.lengths.size()));
-    }
-    // RoBERTa numbers positions from pad_token_id + 1.
-    const std::int64_t first_position =
-        config.model_type == ModelType::roberta ? config.pad_token_id + 1 : 0;
-    if (first_position + batch.seq_len > config.max_position_embeddings) {
-      fail(fmt::format("sequences of {} tokens exceed the model's {} positions", batch.seq_len,
-                       config.max_position_embeddings - first_position));
-    }
-    for (std::int64_t r = 0; r < batch.rows; ++r) {
-      if (batch.lengths[r] < 1 || batch.lengths[r] > batch.seq_len) {
-        fail(fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r],
-                         batch.seq_len));
-      }
-    }
-    for (std::size_t i = 0; i < batch.ids.size(); ++i) {
-      if (batch.ids[i] < 0 || batch.ids[i] >= config.vocab_size) {
-        fail(fmt::format("token id {} at row {}, position {} is outside the vocabulary [0, {})",
-                         batch.ids[i], i / batch.seq_len, i % batch.seq_len, config.vocab_size));
-      }
-    }
-  }
-
-  // Position ids as the reference computes them: RoBERTa counts non-padding
-  // tokens from pad_token_id + 1 and gives padding pad_token_id; BERT counts 0, 1, 2...
-  void compute_positions(const TokenBatch& batch) {
-    positions.resize(batch.ids.size());
-    for (std::int64_t r = 0; r < batch.rows; ++r) {
-      std::int32_t count = 0;
-      for (std::int64_t t = 0; t < batch.seq_len; ++t) {
-        const std::size_t i = static_cast<std::size_t>(r * batch.seq_len + t);
-        if (config.model_type == ModelType::bert) {
-          positions[i] = static_cast<std::int32_t>(t);
-        } else if (batch.ids[i] == config.pad_token_id) {
-          positions[i] = static_cast<std::int32_t>(config.pad_token_id);
-        } else {
-          positions[i] = static_cast<std::int32_t>(config.pad_token_id) + ++count;
-        }
-      }
-    }
-  }
-
   // Runs embeddings and every encoder layer; leaves the result in `hidden`.
   // use_peft = false runs the frozen base model (LoRA and prefix left out);
   // `capture`, if given, receives each layer's keys and values,
   // [layer][k, v][rows·seq × hidden].
   void encode(const TokenBatch& batch, bool use_peft = true,
               std::vector<float>* capture = nullptr) {
-    validate(batch);
+    model::validate_batch(config, batch, "MaskedLM");
     const std::int64_t H = config.hidden_size, I = config.intermediate_size;
     const std::int64_t n = batch.rows * batch.seq_len;
     const bool lora_on = use_peft && lora.enabled && !lora.merged;
@@ -154,7 +106,7 @@ struct MaskedLM::Impl {
     ensure_size(intermediate, n * I);
     ensure_size(scratch,
                 static_cast<std::int64_t>(threads()) * batch.seq_len * (batch.seq_len + m));
-    compute_positions(batch);
+    model::position_ids(config, batch, positions);
     if (capture != nullptr) capture->assign(static_cast<std::size_t>(2 * n * H) * w_layers(), 0.0f);
     const auto adapt = [&](std::size_t l, LoraTarget target, const float* x, float* y) {
       if (!lora_on) return;
@@ -291,27 +243,8 @@ void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> qu
   const std::int64_t nq = static_cast<std::int64_t>(queries.size());
   const std::int64_t columns =
       vocab_ids.empty() ? m.config.vocab_size : static_cast<std::int64_t>(vocab_ids.size());
-  if (static_cast<std::int64_t>(out.size()) != nq * columns) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("MaskedLM::mlm_logits: output holds {} floats, needs {} queries × {}",
-                            out.size(), nq, columns));
-  }
-  for (const std::int32_t id : vocab_ids) {
-    if (id < 0 || id >= m.config.vocab_size) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("MaskedLM::mlm_logits: vocabulary id {} outside [0, {})", id,
-                              m.config.vocab_size));
-    }
-  }
-  for (const MaskQuery& query : queries) {
-    if (query.row < 0 || query.row >= batch.rows || query.position < 0 ||
-        query.position >= (query.row < batch.rows ? batch.lengths[query.row] : 0)) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("MaskedLM::mlm_logits: query (row {}, position {}) is not a real "
-                              "token of the batch",
-                              query.row, query.position));
-    }
-  }
+  model::validate_mlm_request(m.config, batch, queries, vocab_ids, out.size(),
+                              "MaskedLM::mlm_logits");
   m.encode(batch);
 
   // The head runs on the queried positions only.
@@ -406,5 +339,9 @@ void MaskedLM::unmerge_lora() {
 }
 
 bool MaskedLM::lora_merged() const { return impl_->lora.merged; }
+
+const model::ModelWeights& detail::MaskedLMAccess::weights(const MaskedLM& model) {
+  return model.impl_->store.weights();
+}
 
 MEZO_END_NAMESPACE

@@ -178,7 +178,7 @@ std::uint64_t weights_checksum(const ParamSet& params) {
     }
     mix(view.size);
     const auto* bytes = static_cast<const std::byte*>(view.data);
-    const std::size_t size = view.size * sizeof(float);
+    const std::size_t size = view.bytes();
     std::size_t i = 0;
     for (; i + 8 <= size; i += 8) mix(load<std::uint64_t>(bytes + i));
     for (; i < size; ++i) mix(static_cast<std::uint64_t>(bytes[i]));

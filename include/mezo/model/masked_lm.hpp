@@ -19,6 +19,10 @@
 
 MEZO_BEGIN_NAMESPACE
 
+namespace detail {
+struct MaskedLMAccess;  // libmezo's other forwards (GpuMaskedLM) read the weight layout
+}
+
 // A padded batch of token ids: row r holds lengths[r] real tokens followed by
 // padding up to seq_len. Attention never looks at positions >= lengths[r].
 struct TokenBatch {
@@ -132,6 +136,7 @@ class MEZO_API MaskedLM {
   bool lora_merged() const;
 
  private:
+  friend struct detail::MaskedLMAccess;
   struct Impl;
   explicit MaskedLM(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

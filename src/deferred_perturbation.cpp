@@ -17,18 +17,22 @@ DeferredPerturbation::DeferredPerturbation(std::shared_ptr<const Perturbation> b
   }
 }
 
-void DeferredPerturbation::add_to_probe(const ZTerm& term) const {
+namespace {
+
+void add_to_probe(std::vector<ZTerm>& probe, const ZTerm& term) {
   if (term.coef == 0.0f) return;
-  const auto same_seed = std::find_if(probe_.begin(), probe_.end(),
+  const auto same_seed = std::find_if(probe.begin(), probe.end(),
                                       [&](const ZTerm& t) { return t.seed == term.seed; });
-  if (same_seed == probe_.end()) {
-    probe_.push_back(term);
+  if (same_seed == probe.end()) {
+    probe.push_back(term);
     return;
   }
   // −ε after +ε sums to exactly 0 in fp32: the probe is gone, bit for bit.
   same_seed->coef += term.coef;
-  if (same_seed->coef == 0.0f) probe_.erase(same_seed);
+  if (same_seed->coef == 0.0f) probe.erase(same_seed);
 }
+
+}  // namespace
 
 void DeferredPerturbation::apply(const ParamSet& params, const ParamPass& pass) const {
   if (pass.probe && pass.decay != 0.0f) {
@@ -37,22 +41,26 @@ void DeferredPerturbation::apply(const ParamSet& params, const ParamPass& pass) 
   }
   if (pass.record != nullptr) pass.record->clear();  // nothing is ever lossy
   std::lock_guard<std::mutex> lock(mutex_);
-  if (pass.restore) add_to_probe(*pass.restore);
+  // Worked on a copy: a refused pass leaves the probe as it was.
+  std::vector<ZTerm> probe = probe_;
+  if (pass.restore) add_to_probe(probe, *pass.restore);
   if (pass.probe) {
-    for (const ZTerm& term : pass.terms) add_to_probe(term);
+    for (const ZTerm& term : pass.terms) add_to_probe(probe, term);
+    probe_ = std::move(probe);
     return;
   }
   const bool updates = pass.decay != 0.0f ||
                        std::any_of(pass.terms.begin(), pass.terms.end(),
                                    [](const ZTerm& t) { return t.coef != 0.0f; });
-  if (!updates) return;
-  if (!probe_.empty()) {
+  if (updates && !probe.empty()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("DeferredPerturbation: an update while the weights are probed at "
                             "seed {} (coefficient {}); restore the probe first, or the update "
                             "lands on weights no loss was measured at",
-                            probe_.front().seed, probe_.front().coef));
+                            probe.front().seed, probe.front().coef));
   }
+  probe_ = std::move(probe);
+  if (!updates) return;
   ParamPass update;
   update.decay = pass.decay;
   update.terms = pass.terms;

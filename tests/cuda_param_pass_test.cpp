@@ -125,3 +125,35 @@ TEST(CudaParamPass, DeviceMemoryWithoutAGpuContextIsAClearError) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CudaParamPass, Bf16PassMatchesTheCpuBitForBit) {
+  REQUIRE_GPU();
+  const auto source = random_weights(100003, 6);
+  std::vector<std::uint16_t> cpu_bits(source.size());
+  for (std::size_t i = 0; i < source.size(); ++i) cpu_bits[i] = mezo::float_to_bf16(source[i]);
+  void* device = nullptr;
+  ASSERT_EQ(cudaMalloc(&device, cpu_bits.size() * 2), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(device, cpu_bits.data(), cpu_bits.size() * 2, cudaMemcpyHostToDevice),
+            cudaSuccess);
+  mezo::ParamSet cpu, gpu;
+  cpu.add_bf16("w", cpu_bits.data(), cpu_bits.size());
+  gpu.add_bf16("w", static_cast<std::uint16_t*>(device), cpu_bits.size(), mezo::Device::cuda);
+  const mezo::ZTerm terms[] = {{21, 1e-3f}, {22, -2e-3f}};
+  mezo::ParamPass pass;
+  pass.restore = mezo::ZTerm{20, -1e-3f};
+  pass.decay = 1e-2f;
+  pass.terms = terms;
+  mezo::GpuContext context;
+  const mezo::CounterPerturbation perturbation(mezo::ZDistribution::gaussian, {.gpu = &context});
+  perturbation.apply(cpu, pass);
+  perturbation.apply(gpu, pass);
+  std::vector<std::uint16_t> gpu_bits(cpu_bits.size());
+  ASSERT_EQ(cudaMemcpy(gpu_bits.data(), device, gpu_bits.size() * 2, cudaMemcpyDeviceToHost),
+            cudaSuccess);
+  cudaFree(device);
+  EXPECT_EQ(gpu_bits, cpu_bits);
+}
+
+}  // namespace

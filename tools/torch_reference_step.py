@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""The PyTorch reference MeZO step that benchmarks/cuda_benchmark.cpp compares against.
+
+A Hugging Face RobertaForMaskedLM of the RoBERTa-base or -large shape with random
+weights (built from a RobertaConfig: nothing is downloaded) on the GPU, stepped
+the way the MeZO authors' code steps it (princeton-nlp/MeZO, trainer.py:
+zo_step / zo_perturb_parameters / zo_update):
+
+    seed per step; for scale in (+1, -2, +1):           # three perturbation passes
+        torch.manual_seed(seed)
+        for each trainable named parameter p:
+            z = torch.normal(mean=0, std=1, size=p.size(), device=p.device, dtype=p.dtype)
+            p.data = p.data + scale * eps * z
+        (a forward after the +1 and the -2 pass)
+    projected_grad = (loss1 - loss2) / (2 eps)
+    torch.manual_seed(seed); for each p: z = ...; p.data = p.data - lr * (projected_grad * z + wd * p.data)
+
+so four parameter passes per step, each materialising z as a temporary tensor.
+torch.manual_seed is called once per pass, before the loop over parameters, as
+the authors do: it regenerates the same z sequence for every pass.
+
+The loss is the prompt-based one of the authors' RoBERTa experiments (and of
+the libmezo benchmark): the MLM head at one mask position per row, the logits
+of two label words, cross-entropy. Forwards run under torch.inference_mode in
+eval mode (no dropout), as zo_forward does. The batch is random token ids,
+every row full length, like benchmarks/cuda_benchmark.cpp's.
+
+Timing: each step is timed with torch.cuda.synchronize() before and after
+(wall clock); each forward and each pass with CUDA events, which do not
+synchronise and so do not slow the step down. Prints the medians and writes
+them with the setup to --json.
+
+Exit codes: 0 measured; 3 torch or transformers missing, or no CUDA device.
+
+    python3 tools/torch_reference_step.py --model large --dtype fp32 --json torch_large_fp32.json
+"""
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+
+SHAPES = {
+    # hidden, layers, heads, intermediate (benchmarks/roberta_shapes.hpp)
+    "base": (768, 12, 12, 3072),
+    "large": (1024, 24, 16, 4096),
+}
+LABEL_WORDS = [6587, 372]  # the same two label ids as the libmezo benchmark
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=sorted(SHAPES), default="base")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--steps", type=int, default=20, help="timed steps")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="weights (and compute) dtype")
+    p.add_argument("--tf32", action="store_true",
+                   help="allow TF32 matmuls for fp32 (torch.set_float32_matmul_precision('high')); off by "
+                        "default, as in PyTorch")
+    p.add_argument("--lr", type=float, default=1e-6)
+    p.add_argument("--eps", type=float, default=1e-3)
+    p.add_argument("--weight_decay", type=float, default=0.0)
+    p.add_argument("--json", metavar="OUT", help="write the results here")
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    try:
+        import torch
+        import transformers
+        from transformers import RobertaConfig, RobertaForMaskedLM
+    except ImportError as e:
+        print(f"torch_reference_step: not run: {e} (needs torch and transformers)", file=sys.stderr)
+        return 3
+    if not torch.cuda.is_available():
+        print("torch_reference_step: not run: torch.cuda.is_available() is False "
+              f"(torch {torch.__version__}, built with CUDA {torch.version.cuda})", file=sys.stderr)
+        return 3
+
+    dev = torch.device("cuda")
+    dtype = torch.float32 if args.dtype == "fp32" else torch.bfloat16
+    # "highest": fp32 matmuls in fp32 (PyTorch's default); "high": TF32 tensor cores.
+    torch.set_float32_matmul_precision("high" if args.tf32 else "highest")
+
+    hidden, layers, heads, intermediate = SHAPES[args.model]
+    config = RobertaConfig(
+        vocab_size=50265, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+        intermediate_size=intermediate, max_position_embeddings=514, type_vocab_size=1,
+        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    torch.manual_seed(0)
+    try:
+        with torch.device(dev):  # initialise on the GPU (torch >= 2.0)
+            model = RobertaForMaskedLM(config)
+    except (TypeError, AttributeError):
+        model = RobertaForMaskedLM(config).to(dev)
+    model = model.to(dtype).eval()
+    # The authors' named_parameters_to_optim: every parameter that requires grad
+    # (named_parameters() lists the tied decoder weight once, as the word embeddings).
+    named_params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    num_params = sum(p.numel() for _, p in named_params)
+
+    # Random full-length rows: <s>, ids in [4, 50004), </s>; mask position one before the end.
+    g = torch.Generator().manual_seed(12345)
+    ids = torch.randint(4, 50004, (args.batch, args.seq), generator=g)
+    ids[:, 0], ids[:, -1] = 0, 2
+    input_ids = ids.to(dev)
+    attention_mask = torch.ones_like(input_ids)
+    rows = torch.arange(args.batch, device=dev)
+    mask_pos = torch.full((args.batch,), args.seq - 2, device=dev)
+    labels = (torch.arange(args.batch, device=dev) % 2)
+    label_words = torch.tensor(LABEL_WORDS, device=dev)
+
+    def forward():
+        # The prompt-finetuning loss: lm_head only at the mask positions, two label words.
+        with torch.inference_mode():
+            hidden_states = model.roberta(input_ids=input_ids, attention_mask=attention_mask)[0]
+            logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
+            return torch.nn.functional.cross_entropy(logits.float(), labels)
+
+    def perturb(seed, scale):
+        torch.manual_seed(seed)
+        for _, p in named_params:
+            z = torch.normal(mean=0, std=1, size=p.data.size(), device=p.data.device, dtype=p.data.dtype)
+            p.data = p.data + scale * z * args.eps
+
+    def update(seed, projected_grad):
+        # zo_update, weight-decay term included as the authors write it (it is
+        # computed even at weight_decay 0), with their name test for no-decay
+        # parameters (which misses HF's "LayerNorm": it is case-sensitive).
+        torch.manual_seed(seed)
+        for name, p in named_params:
+            z = torch.normal(mean=0, std=1, size=p.data.size(), device=p.data.device, dtype=p.data.dtype)
+            if "bias" not in name and "layer_norm" not in name and "layernorm" not in name:
+                p.data = p.data - args.lr * (projected_grad * z + args.weight_decay * p.data)
+            else:
+                p.data = p.data - args.lr * (projected_grad * z)
+
+    def event():
+        return torch.cuda.Event(enable_timing=True)
+
+    rng = random.Random(42)
+    step_ms, forward_ms, passes_ms = [], [], []
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    for i in range(args.warmup + args.steps):
+        seed = rng.randrange(1_000_000_000)  # zo_step: np.random.randint(1000000000)
+        ev = [event() for _ in range(12)]
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        ev[0].record(); perturb(seed, 1); ev[1].record()
+        ev[2].record(); loss1 = forward(); ev[3].record()
+        ev[4].record(); perturb(seed, -2); ev[5].record()
+        ev[6].record(); loss2 = forward(); ev[7].record()
+        projected_grad = ((loss1 - loss2) / (2 * args.eps)).item()
+        ev[8].record(); perturb(seed, 1); ev[9].record()
+        ev[10].record(); update(seed, projected_grad); ev[11].record()
+        torch.cuda.synchronize()
+        t = (time.perf_counter() - t0) * 1e3
+        if i >= args.warmup:
+            step_ms.append(t)
+            forward_ms += [ev[2].elapsed_time(ev[3]), ev[6].elapsed_time(ev[7])]
+            passes_ms.append(sum(ev[k].elapsed_time(ev[k + 1]) for k in (0, 4, 8, 10)))
+
+    result = {
+        "what": "HF RobertaForMaskedLM MeZO step, authors' four-pass in-place perturbation",
+        "model": args.model, "dtype": args.dtype, "tf32": bool(args.tf32),
+        "batch": args.batch, "seq": args.seq, "steps": args.steps, "warmup": args.warmup,
+        "params": num_params,
+        "step_ms_median": statistics.median(step_ms),
+        "forward_ms_median": statistics.median(forward_ms),  # one forward
+        "passes_ms_median": statistics.median(passes_ms),    # the four passes of one step
+        "step_ms": step_ms,
+        "peak_bytes": torch.cuda.max_memory_allocated(),
+        "device": torch.cuda.get_device_name(dev),
+        "torch": torch.__version__, "cuda": torch.version.cuda, "transformers": transformers.__version__,
+        "attn_implementation": getattr(model.config, "_attn_implementation", None),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "last_loss": float(loss2),
+    }
+    print(f"torch reference, RoBERTa-{args.model} {args.dtype}{' tf32' if args.tf32 else ''}, "
+          f"batch {args.batch} x {args.seq}, {num_params:,} parameters, {result['device']}:")
+    print(f"  step {result['step_ms_median']:.2f} ms (median of {args.steps}), "
+          f"forward {result['forward_ms_median']:.2f} ms each, 4 passes {result['passes_ms_median']:.2f} ms, "
+          f"peak {result['peak_bytes'] / 1e9:.2f} GB")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -396,41 +396,6 @@ double gemm_flops_per_s(bool tf32) {
 constexpr std::int64_t kRows = 64, kSeq = 128;
 const std::vector<std::int32_t> kLabelWords = {6587, 372};  // the prompt's two label words
 
-double non_embedding_params(const mezo::TransformerConfig& c) {
-  const double H = double(c.hidden_size), I = double(c.intermediate_size);
-  return double(c.num_hidden_layers) * (4 * H * H + 2 * H * I + 9 * H + I);
-}
-
-double forward_flops(const mezo::TransformerConfig& c, double rows, double seq) {
-  const double tokens = rows * seq;
-  return 2 * non_embedding_params(c) * tokens +
-         4.0 * double(c.num_hidden_layers) * tokens * seq * double(c.hidden_size);
-}
-
-struct Batch {
-  mezo::TokenBatch tokens;
-  std::vector<mezo::MaskQuery> queries;
-  std::vector<std::int32_t> labels;
-};
-
-// Every row full length (no padding): <s>, random ids, </s>; the query one
-// before the end, the label alternating between the two words.
-Batch make_batch(std::int64_t rows, std::int64_t seq) {
-  Batch b;
-  std::vector<std::vector<std::int32_t>> sequences(rows);
-  std::uint32_t x = 12345;
-  for (auto& s : sequences) {
-    s.push_back(0);
-    for (std::int64_t t = 1; t + 1 < seq; ++t)
-      s.push_back(static_cast<std::int32_t>(4 + (x = x * 1664525u + 1013904223u) % 50000));
-    s.push_back(2);
-  }
-  b.tokens = mezo::TokenBatch::pad(sequences, 1);
-  for (std::int64_t r = 0; r < rows; ++r)
-    b.queries.push_back({r, seq - 2}), b.labels.push_back(std::int32_t(r % 2));
-  return b;
-}
-
 std::string model_key(const std::string& shape, mezo::DType w, bool tf32) {
   return shape + "/w=" + dtype_name(w) + "/" + (tf32 ? "tf32" : "fp32");
 }
@@ -459,10 +424,10 @@ Model& model(const std::string& shape, mezo::DType weights, bool tf32) {
 void BM_Forward(benchmark::State& state, std::string shape, mezo::DType weights, bool tf32) {
   guarded(state, [&] {
     Model& m = model(shape, weights, tf32);
-    const Batch b = make_batch(kRows, kSeq);
+    const bench::PromptBatch b = bench::prompt_batch(kRows, kSeq);
     std::vector<float> logits(b.queries.size() * kLabelWords.size());
     Result& r = results()["forward/" + model_key(shape, weights, tf32)];
-    r.work = forward_flops(m.config, kRows, kSeq);
+    r.work = bench::forward_flops(m.config, kRows, kSeq);
     r.elements = double(m.gpu->params().num_elements());
     m.gpu->mlm_logits(b.tokens, b.queries, kLabelWords, logits);  // warm-up: sizes the workspace
     m.context->reset_peak();
@@ -548,7 +513,7 @@ struct Floor {
 // plus one read + write pass over every trainable element at the copy bandwidth.
 Floor step_floor(const mezo::TransformerConfig& c, double elements, mezo::DType w, bool tf32) {
   Floor f;
-  f.gemm_s = 2 * forward_flops(c, kRows, kSeq) / gemm_flops_per_s(tf32);
+  f.gemm_s = 2 * bench::forward_flops(c, kRows, kSeq) / gemm_flops_per_s(tf32);
   f.pass_s = 1 * elements * 2.0 * double(mezo::size_of(w)) / copy_bytes_per_s();
   return f;
 }
@@ -556,7 +521,7 @@ Floor step_floor(const mezo::TransformerConfig& c, double elements, mezo::DType 
 void BM_Step(benchmark::State& state, std::string shape, mezo::DType weights, bool tf32) {
   guarded(state, [&] {
     Model& m = model(shape, weights, tf32);
-    const Batch b = make_batch(kRows, kSeq);
+    const bench::PromptBatch b = bench::prompt_batch(kRows, kSeq);
     std::vector<float> logits(b.queries.size() * kLabelWords.size());
     const mezo::CrossEntropy ce;
     double forward_s = 0;  // the forwards of the current step, timed inside the loss

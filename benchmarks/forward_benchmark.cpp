@@ -38,36 +38,13 @@ mezo::MaskedLM& model(int shape_index) {
   return *m;
 }
 
-double non_embedding_params(const mezo::TransformerConfig& c) {
-  const double H = c.hidden_size, I = c.intermediate_size;
-  return c.num_hidden_layers * (4 * H * H + 2 * H * I + 9 * H + I);
-}
-
-double forward_flops(const mezo::TransformerConfig& c, double rows, double seq) {
-  const double tokens = rows * seq;
-  return 2 * non_embedding_params(c) * tokens +
-         4.0 * c.num_hidden_layers * tokens * seq * c.hidden_size;
-}
-
-mezo::TokenBatch random_batch(std::int64_t rows, std::int64_t seq) {
-  std::vector<std::vector<std::int32_t>> sequences(rows);
-  std::uint32_t x = 12345;
-  for (auto& s : sequences) {
-    s.push_back(0);
-    for (std::int64_t t = 1; t + 1 < seq; ++t)
-      s.push_back(static_cast<std::int32_t>(4 + (x = x * 1664525u + 1013904223u) % 50000));
-    s.push_back(2);
-  }
-  return mezo::TokenBatch::pad(sequences, 1);
-}
-
 // The prompt head: one mask position per row, two label words.
 const std::vector<std::int32_t> kLabelWords = {6587, 372};
 
 void BM_Forward(benchmark::State& state) {
   mezo::MaskedLM& m = model(static_cast<int>(state.range(0)));
   const std::int64_t rows = state.range(1), seq = state.range(2);
-  const auto batch = random_batch(rows, seq);
+  const auto batch = bench::random_batch(rows, seq);
   std::vector<mezo::MaskQuery> queries;
   for (std::int64_t r = 0; r < rows; ++r) queries.push_back({r, seq - 2});
   std::vector<float> logits(queries.size() * kLabelWords.size());
@@ -76,7 +53,7 @@ void BM_Forward(benchmark::State& state) {
     m.mlm_logits(batch, queries, kLabelWords, logits);
     benchmark::DoNotOptimize(logits.data());
   }
-  const double flops = forward_flops(m.config(), double(rows), double(seq));
+  const double flops = bench::forward_flops(m.config(), double(rows), double(seq));
   state.counters["tokens_per_s"] =
       benchmark::Counter(double(rows * seq), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP_per_s"] =
@@ -100,7 +77,7 @@ void BM_Sgemm(benchmark::State& state) {
 void BM_MezoStep(benchmark::State& state) {
   mezo::MaskedLM& m = model(static_cast<int>(state.range(0)));
   const std::int64_t rows = state.range(1), seq = state.range(2);
-  const auto batch = random_batch(rows, seq);
+  const auto batch = bench::random_batch(rows, seq);
   std::vector<mezo::MaskQuery> queries;
   std::vector<std::int32_t> labels;
   for (std::int64_t r = 0; r < rows; ++r)

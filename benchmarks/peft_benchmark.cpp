@@ -41,27 +41,6 @@ Setup& setup(int mode) {
   return s;
 }
 
-struct Batch {
-  mezo::TokenBatch tokens;
-  std::vector<mezo::MaskQuery> queries;
-  std::vector<std::int32_t> labels;
-};
-
-Batch make_batch(std::int64_t rows, std::int64_t seq) {
-  Batch b;
-  std::vector<std::vector<std::int32_t>> sequences(rows);
-  std::uint32_t x = 12345;
-  for (auto& s : sequences) {
-    s.push_back(0);
-    for (std::int64_t t = 1; t + 1 < seq; ++t)
-      s.push_back(static_cast<std::int32_t>(4 + (x = x * 1664525u + 1013904223u) % 50000));
-    s.push_back(2);
-  }
-  b.tokens = mezo::TokenBatch::pad(sequences, 1);
-  for (std::int64_t r = 0; r < rows; ++r)
-    b.queries.push_back({r, seq - 2}), b.labels.push_back(std::int32_t(r % 2));
-  return b;
-}
 
 const std::vector<std::int32_t> kLabelWords = {6587, 372};
 
@@ -72,7 +51,7 @@ void label(benchmark::State& state, const Setup& s) {
 
 void BM_PeftStep(benchmark::State& state) {
   Setup& s = setup(static_cast<int>(state.range(0)));
-  const Batch b = make_batch(16, 64);
+  const bench::PromptBatch b = bench::prompt_batch(16, 64);
   std::vector<float> logits(b.queries.size() * kLabelWords.size());
   const mezo::CrossEntropy ce;
   const auto loss = [&] {
@@ -88,7 +67,7 @@ void BM_PeftStep(benchmark::State& state) {
 
 void BM_PeftForward(benchmark::State& state) {
   Setup& s = setup(static_cast<int>(state.range(0)));
-  const Batch b = make_batch(16, 64);
+  const bench::PromptBatch b = bench::prompt_batch(16, 64);
   std::vector<float> logits(b.queries.size() * kLabelWords.size());
   s.model->mlm_logits(b.tokens, b.queries, kLabelWords, logits);
   for (auto _ : state) {

@@ -19,13 +19,8 @@
 
 namespace {
 
+using mezo_test::bits_of;
 using mezo_test::error_of;
-
-std::uint32_t bits_of(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
 
 float float_of(std::uint32_t u) {
   float f;

@@ -22,13 +22,8 @@
 
 namespace {
 
+using mezo_test::bits_of;
 using mezo_test::error_of;
-
-std::uint32_t bits_of(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
 
 float widen(std::uint16_t b) {
   const std::uint32_t u = std::uint32_t{b} << 16;

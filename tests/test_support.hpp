@@ -1,6 +1,8 @@
 // Helpers shared by the test programs.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -45,6 +47,9 @@ inline fs::path write_bytes(const fs::path& path, const std::string& bytes) {
 }
 
 // Runs `f`, which must throw mezo::Error with `code`, and returns the message.
+// The IEEE bits of f, for bit-for-bit comparisons that tell -0 from 0 and NaNs apart.
+inline std::uint32_t bits_of(float f) { return std::bit_cast<std::uint32_t>(f); }
+
 inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {
   try {
     f();

@@ -21,6 +21,7 @@ namespace {
 
 using mezo_test::bits_of;
 using mezo_test::error_of;
+using mezo_test::random_f32;
 
 float float_of(std::uint32_t u) {
   float f;
@@ -274,14 +275,6 @@ std::vector<std::uint16_t> random_bf16(std::size_t n, unsigned seed, float scale
   std::normal_distribution<float> dist(0.0f, scale);
   std::vector<std::uint16_t> w(n);
   for (auto& v : w) v = reference_bf16(dist(gen));
-  return w;
-}
-
-std::vector<float> random_f32(std::size_t n, unsigned seed, float scale) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> w(n);
-  for (auto& v : w) v = dist(gen);
   return w;
 }
 

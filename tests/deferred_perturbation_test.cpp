@@ -24,6 +24,7 @@ namespace {
 
 using mezo_test::bits_of;
 using mezo_test::error_of;
+using mezo_test::random_f32;
 
 float widen(std::uint16_t b) {
   const std::uint32_t u = std::uint32_t{b} << 16;
@@ -34,14 +35,6 @@ float widen(std::uint16_t b) {
 
 bool same_f32(const std::vector<float>& x, const std::vector<float>& y) {
   return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * 4) == 0;
-}
-
-std::vector<float> random_f32(std::size_t n, unsigned seed, float scale) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> w(n);
-  for (auto& v : w) v = dist(gen);
-  return w;
 }
 
 std::vector<std::uint16_t> random_bf16(std::size_t n, unsigned seed, float scale) {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <functional>
 #include <mezo/error.hpp>
+#include <random>
+#include <vector>
 #include <string>
 
 namespace mezo_test {
@@ -47,6 +49,15 @@ inline fs::path write_bytes(const fs::path& path, const std::string& bytes) {
 }
 
 // Runs `f`, which must throw mezo::Error with `code`, and returns the message.
+// n draws of N(0, scale²) from mt19937(seed).
+inline std::vector<float> random_f32(std::size_t n, unsigned seed, float scale) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> w(n);
+  for (auto& v : w) v = dist(gen);
+  return w;
+}
+
 // The IEEE bits of f, for bit-for-bit comparisons that tell -0 from 0 and NaNs apart.
 inline std::uint32_t bits_of(float f) { return std::bit_cast<std::uint32_t>(f); }
 

@@ -1,5 +1,5 @@
 // The transformer's building blocks on the GPU (see transformer_layers.hpp),
-// each the twin of a CPU function in src/model/cpu_layers.cpp. Kernels first,
+// each the twin of a CPU function in src/model/ops/. Kernels first,
 // launchers after.
 //
 // Layout: every matrix is row-major, as on the CPU. cuBLAS is column-major, and

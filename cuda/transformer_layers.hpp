@@ -1,5 +1,5 @@
 // The transformer's building blocks on the GPU: the device twins of
-// src/model/cpu_layers.hpp (and of the embedding sum and masked-LM head
+// src/model/ops/ops.hpp (and of the embedding sum and masked-LM head
 // gathers in src/model/masked_lm.cpp), over row-major fp32 arrays in device
 // memory, with the same shapes and semantics. Shapes are (rows, columns).
 //

@@ -1,5 +1,5 @@
 // The CUDA backend's Context and transformer kernels (cuda/) against their CPU
-// twins (src/model/cpu_layers.hpp and the embedding sum and masked-LM head of
+// twins (src/model/ops/ops.hpp and the embedding sum and masked-LM head of
 // src/model/masked_lm.cpp). The kernel cases need a GPU and skip, saying why,
 // without one; the Context error cases run everywhere.
 //
@@ -26,7 +26,7 @@
 
 #include "cuda_context.hpp"
 #include "cuda_test_support.hpp"
-#include "model/cpu_layers.hpp"
+#include "model/ops/ops.hpp"
 #include "transformer_layers.hpp"
 
 namespace {
@@ -353,8 +353,10 @@ TEST(CudaLayers, MaskedAttentionMatchesTheCpuOnPaddedRows) {
     const auto q = random_vector(count, 16, 0.5f), k = random_vector(count, 17, 0.5f),
                v = random_vector(count, 18);
     std::vector<float> want(count, NAN), scratch(s.seq * s.seq);
-    cpu::attention(q.data(), k.data(), v.data(), s.rows, s.seq, s.heads, s.head_dim,
-                   s.lengths.data(), want.data(), scratch.data(), 1);
+    const cpu::AttentionShape shape{.rows = s.rows, .seq = s.seq, .heads = s.heads,
+                                    .kv_heads = s.heads, .head_dim = s.head_dim};
+    cpu::attention(shape, q.data(), k.data(), v.data(), s.lengths.data(), want.data(),
+                   scratch.data(), 1);
     DeviceArray<float> dq(q), dk(k), dv(v), dout(std::vector<float>(count, NAN));
     DeviceArray<std::int32_t> dlengths(s.lengths);
     layers::attention(ctx, dq.get(), dk.get(), dv.get(), s.rows, s.seq, s.heads, s.head_dim,

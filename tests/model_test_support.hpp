@@ -1,6 +1,6 @@
 // A small random-model shape and batch for the forward's determinism tests
 // (masked_lm_test, peft_test): large enough that every matrix product is cut
-// into several pieces (src/model/cpu_layers.cpp, linear()), both by rows
+// into several pieces (src/model/ops/linear.cpp, linear()), both by rows
 // (tokens ≥ outputs) and by columns (the LM head's vocabulary).
 #pragma once
 

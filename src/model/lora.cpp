@@ -8,7 +8,7 @@
 
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
-#include "model/cpu_layers.hpp"
+#include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE

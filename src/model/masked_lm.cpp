@@ -11,7 +11,7 @@
 #include "mezo/io/safetensors.hpp"
 #include "model/batch_checks.hpp"
 #include "model/masked_lm_access.hpp"
-#include "model/cpu_layers.hpp"
+#include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
 #include "model/weights.hpp"
 
@@ -138,11 +138,17 @@ struct MaskedLM::Impl {
         std::copy_n(k.data(), n * H, out);
         std::copy_n(v.data(), n * H, out + n * H);
       }
-      model::cpu::attention(q.data(), k.data(), v.data(), batch.rows, batch.seq_len,
-                            config.num_attention_heads, config.head_dim(), batch.lengths.data(),
+      const model::cpu::AttentionShape shape{.rows = batch.rows,
+                                             .seq = batch.seq_len,
+                                             .heads = config.num_attention_heads,
+                                             .kv_heads = config.num_attention_heads,
+                                             .head_dim = config.head_dim(),
+                                             .causal = false,
+                                             .prefix = m};
+      model::cpu::attention(shape, q.data(), k.data(), v.data(), batch.lengths.data(),
                             context.data(), scratch.data(), threads(),
                             m > 0 ? peft.at(prefix.keys[l]) : nullptr,
-                            m > 0 ? peft.at(prefix.values[l]) : nullptr, m);
+                            m > 0 ? peft.at(prefix.values[l]) : nullptr);
       model::cpu::linear(context.data(), n, H, layer.attn_out_w, layer.attn_out_b, H, q.data());
       adapt(l, LoraTarget::attention_output, context.data(), q.data());
       model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.attn_ln_w, layer.attn_ln_b,

@@ -1,0 +1,87 @@
+// attention: softmax(q·kᵀ/√d)·v over one padded batch, for encoders
+// (bidirectional) and decoders (causal), with grouped-query heads and an
+// optional prefix-tuning block.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/ops/eigen_maps.hpp"
+#include "model/ops/ops.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model::cpu {
+
+// Each (row, head) pair is one task done wholly by one thread, with its sums
+// in a fixed order, so the bits do not depend on the thread count.
+void attention(const AttentionShape& shape, const float* q, const float* k, const float* v,
+               const std::int32_t* lengths, float* context, float* scratch, int threads,
+               const float* prefix_k, const float* prefix_v) {
+  const std::int64_t seq = shape.seq, head_dim = shape.head_dim, prefix = shape.prefix;
+  const std::int64_t width = shape.heads * head_dim;         // a query / context row
+  const std::int64_t kv_width = shape.kv_heads * head_dim;   // a key / value row
+  const std::int64_t group = shape.heads / shape.kv_heads;  // query heads per key/value head
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+#pragma omp parallel for schedule(static) num_threads(threads) collapse(2)
+  for (std::int64_t r = 0; r < shape.rows; ++r) {
+    for (std::int64_t h = 0; h < shape.heads; ++h) {
+      const std::int64_t keys = lengths[r];
+      const std::int64_t total = prefix + keys;
+      // Causal: a padding position's query is never used; it gets zeros.
+      const std::int64_t queries = shape.causal ? keys : seq;
+      const std::int64_t q_base = r * seq * width + h * head_dim;
+      const std::int64_t kv_offset = (h / group) * head_dim;
+      const std::int64_t kv_base = r * seq * kv_width + kv_offset;
+      MatrixMap scores(
+          scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * (seq + prefix),
+          queries, total);
+      const ConstStridedMap query(q + q_base, queries, head_dim, Eigen::OuterStride<>(width));
+      const ConstStridedMap key(k + kv_base, keys, head_dim, Eigen::OuterStride<>(kv_width));
+      // Padding keys get probability 0 (the reference adds the most negative
+      // float, whose exp underflows to 0), so they are simply left out.
+      if (prefix == 0) {
+        scores.noalias() = query * key.transpose();
+      } else {
+        scores.leftCols(prefix).noalias() =
+            query * ConstStridedMap(prefix_k + kv_offset, prefix, head_dim,
+                                    Eigen::OuterStride<>(kv_width))
+                        .transpose();
+        scores.rightCols(keys).noalias() = query * key.transpose();
+      }
+      for (std::int64_t i = 0; i < queries; ++i) {
+        float* s = scores.data() + i * total;
+        // Causal: query i sees the prefix and keys 0..i; the later ones get
+        // probability 0, as under the reference's mask.
+        const std::int64_t visible = shape.causal ? prefix + i + 1 : total;
+        float max_score = -INFINITY;
+        for (std::int64_t j = 0; j < visible; ++j) {
+          s[j] *= scale;
+          max_score = std::max(max_score, s[j]);
+        }
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < visible; ++j) {
+          s[j] = std::exp(s[j] - max_score);
+          sum += s[j];
+        }
+        const float inv_sum = 1.0f / sum;
+        for (std::int64_t j = 0; j < visible; ++j) s[j] *= inv_sum;
+        std::fill(s + visible, s + total, 0.0f);
+      }
+      StridedMap out(context + q_base, seq, head_dim, Eigen::OuterStride<>(width));
+      const ConstStridedMap value(v + kv_base, keys, head_dim, Eigen::OuterStride<>(kv_width));
+      auto used = out.topRows(queries);
+      if (prefix == 0) {
+        used.noalias() = scores * value;
+      } else {
+        used.noalias() = scores.leftCols(prefix) *
+                         ConstStridedMap(prefix_v + kv_offset, prefix, head_dim,
+                                         Eigen::OuterStride<>(kv_width));
+        used.noalias() += scores.rightCols(keys) * value;
+      }
+      out.bottomRows(seq - queries).setZero();
+    }
+  }
+}
+
+}  // namespace model::cpu
+MEZO_END_NAMESPACE

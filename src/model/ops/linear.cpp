@@ -1,0 +1,61 @@
+// linear: y = x·wᵀ + b, the projections that are nearly all of a forward's work.
+#include <omp.h>
+
+#include <algorithm>
+
+#include "model/ops/eigen_maps.hpp"
+#include "model/ops/ops.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model::cpu {
+
+// The product is cut into pieces that depend on the shape alone, never on the
+// number of threads, and each piece is one single-threaded BLAS call. That is
+// what makes the forward's bits independent of num_threads: left to its own
+// threading, OpenBLAS partitions a product per thread count and rounds
+// differently at the partition edges (most outputs of a forward differed in
+// their last bits between 1 and 2 threads).
+//
+// OpenBLAS runs single-threaded only inside an OpenMP parallel region, so the
+// region is entered even when the shape gives a single piece: a one-piece
+// product outside it would go back to OpenBLAS's own, thread-count-dependent
+// split (that is what broke the guarantee on a real 384-wide model whose
+// 30-token batch made every projection one piece).
+//
+// The larger of the two output dimensions is cut (rows of x, or rows of w),
+// so the operand each call re-packs is the smaller one; pieces of at least
+// kMinPiece keep that re-packing a few percent of the arithmetic.
+void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
+            std::int64_t out, float* y) {
+  constexpr std::int64_t kMinPiece = 256;
+  constexpr std::int64_t kMaxPieces = 8;
+  constexpr std::int64_t kAlign = 16;
+  const bool cut_rows = n >= out;
+  const std::int64_t length = cut_rows ? n : out;
+  const std::int64_t pieces = std::clamp<std::int64_t>(length / kMinPiece, 1, kMaxPieces);
+  const std::int64_t piece = ((length + pieces - 1) / pieces + kAlign - 1) & ~(kAlign - 1);
+  const int team = static_cast<int>(std::min<std::int64_t>(pieces, omp_get_max_threads()));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+  for (std::int64_t begin = 0; begin < length; begin += piece) {
+    const std::int64_t size = std::min(piece, length - begin);
+    if (cut_rows) {
+      MatrixMap part(y + begin * out, size, out);
+      part.noalias() =
+          ConstMatrixMap(x + begin * in, size, in) * ConstMatrixMap(w, out, in).transpose();
+      if (b != nullptr) part.rowwise() += ConstRowVectorMap(b, out);
+    } else {
+      StridedMap part(y + begin, n, size, Eigen::OuterStride<>(out));
+      part.noalias() =
+          ConstMatrixMap(x, n, in) * ConstMatrixMap(w + begin * in, size, in).transpose();
+      if (b != nullptr) part.rowwise() += ConstRowVectorMap(b + begin, size);
+    }
+  }
+}
+
+void add_scaled(float* y, const float* u, std::int64_t count, float scale) {
+#pragma omp parallel for schedule(static) if (count > 1 << 16)
+  for (std::int64_t i = 0; i < count; ++i) y[i] += scale * u[i];
+}
+
+}  // namespace model::cpu
+MEZO_END_NAMESPACE

@@ -1,5 +1,6 @@
-// The checks and position ids every MaskedLM-style forward shares (CPU and
-// GPU), so both reject the same inputs with the same messages.
+// The checks every forward shares (encoders and decoders, CPU and GPU), so
+// all reject the same inputs with the same messages; and the encoders'
+// position ids.
 #pragma once
 
 #include <cstdint>
@@ -8,18 +9,32 @@
 #include <vector>
 
 #include "mezo/model/config.hpp"
-#include "mezo/model/masked_lm.hpp"
+#include "mezo/model/batch.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {
 
 // Throws mezo::Error(invalid_argument) "<who>: ..." for an empty or
-// inconsistent batch, a length outside [1, seq_len], a sequence longer than
-// the position table allows, or an id outside the vocabulary.
-void validate_batch(const TransformerConfig& config, const TokenBatch& batch, std::string_view who);
+// inconsistent batch, a length outside [1, seq_len], seq_len over
+// max_seq_len, or an id outside [0, vocab_size).
+void validate_token_batch(const TokenBatch& batch, std::int64_t vocab_size,
+                          std::int64_t max_seq_len, std::string_view who);
 
 // Also checks the queries (real tokens of their rows), the vocabulary ids and
-// that `out_size` is queries × columns; `who` is e.g. "MaskedLM::mlm_logits".
+// that `out_size` is queries × columns. `model` names the model in batch
+// errors ("MaskedLM"), `who` the call ("MaskedLM::mlm_logits").
+void validate_score_request(const TokenBatch& batch, std::span<const TokenQuery> queries,
+                            std::span<const std::int32_t> vocab_ids, std::size_t out_size,
+                            std::int64_t vocab_size, std::int64_t max_seq_len,
+                            std::string_view model, std::string_view who);
+
+// The longest sequence an encoder takes (RoBERTa loses pad_token_id + 1 positions).
+std::int64_t max_sequence_length(const TransformerConfig& config);
+
+// validate_token_batch for an encoder's config.
+void validate_batch(const TransformerConfig& config, const TokenBatch& batch, std::string_view who);
+
+// validate_score_request for an encoder; `who` is e.g. "MaskedLM::mlm_logits".
 void validate_mlm_request(const TransformerConfig& config, const TokenBatch& batch,
                           std::span<const MaskQuery> queries,
                           std::span<const std::int32_t> vocab_ids, std::size_t out_size,

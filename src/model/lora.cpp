@@ -16,11 +16,14 @@ MEZO_BEGIN_NAMESPACE
 namespace {
 
 constexpr std::array<const char*, model::kNumLoraTargets> kTargetNames = {
-    "query", "key", "value", "attention_output", "intermediate", "output"};
+    "query", "key", "value", "attention_output", "intermediate", "output", "gate"};
+// The same roles under their short names (q_proj, up_proj, ... of decoders).
+constexpr std::array<const char*, model::kNumLoraTargets> kShortNames = {"q",  "k",    "v",   "o",
+                                                                         "up", "down", "gate"};
 // Where each target sits in the Hugging Face module tree, for the tensor names.
 constexpr std::array<const char*, model::kNumLoraTargets> kModulePaths = {
     "attention.self.query",   "attention.self.key", "attention.self.value",
-    "attention.output.dense", "intermediate.dense", "output.dense"};
+    "attention.output.dense", "intermediate.dense", "output.dense", nullptr};
 
 [[noreturn]] void fail(const std::string& message) {
   throw Error(ErrorCode::invalid_argument, message);
@@ -34,11 +37,11 @@ const char* to_string(LoraTarget target) noexcept {
 
 LoraTarget parse_lora_target(std::string_view name) {
   for (std::size_t i = 0; i < kTargetNames.size(); ++i) {
-    if (name == kTargetNames[i]) return static_cast<LoraTarget>(i);
+    if (name == kTargetNames[i] || name == kShortNames[i]) return static_cast<LoraTarget>(i);
   }
   fail(
-      fmt::format("unknown LoRA target '{}': expected query, key, value, attention_output, "
-                  "intermediate or output",
+      fmt::format("unknown LoRA target '{}': expected q, k, v, o, gate, up or down (or the "
+                  "encoder spellings query, key, value, attention_output, intermediate, output)",
                   name));
 }
 
@@ -59,6 +62,8 @@ LoraState make_lora(const TransformerConfig& c, const ModelWeights& w, const Par
   }
   if (o.train_head && !has_head)
     fail("LoraOptions: train_head needs an MLM head, and this checkpoint has none");
+  if (chosen[static_cast<std::size_t>(LoraTarget::gate)])
+    fail("LoraOptions: target 'gate' is a decoder's gated-MLP projection; encoders have none");
 
   LoraState s;
   s.enabled = true;
@@ -68,9 +73,9 @@ LoraState make_lora(const TransformerConfig& c, const ModelWeights& w, const Par
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     const LayerWeights& lw = w.layers[l];
     const std::array<const float*, kNumLoraTargets> matrices = {
-        lw.query_w, lw.key_w, lw.value_w, lw.attn_out_w, lw.inter_w, lw.out_w};
-    const std::array<std::int64_t, kNumLoraTargets> ins = {H, H, H, H, H, I};
-    const std::array<std::int64_t, kNumLoraTargets> outs = {H, H, H, H, I, H};
+        lw.query_w, lw.key_w, lw.value_w, lw.attn_out_w, lw.inter_w, lw.out_w, nullptr};
+    const std::array<std::int64_t, kNumLoraTargets> ins = {H, H, H, H, H, I, 0};
+    const std::array<std::int64_t, kNumLoraTargets> outs = {H, H, H, H, I, H, 0};
     auto& row = s.index.emplace_back();
     row.fill(-1);
     // Targets in their fixed order, not the order listed: the same set of

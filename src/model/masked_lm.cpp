@@ -1,10 +1,8 @@
 #include "mezo/model/masked_lm.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "file_io.hpp"
 #include "mezo/error.hpp"
@@ -13,45 +11,15 @@
 #include "model/masked_lm_access.hpp"
 #include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
+#include "model/forward_support.hpp"
 #include "model/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
-TokenBatch TokenBatch::pad(std::span<const std::vector<std::int32_t>> sequences,
-                           std::int32_t pad_id) {
-  TokenBatch batch;
-  batch.rows = static_cast<std::int64_t>(sequences.size());
-  for (const auto& s : sequences) batch.seq_len = std::max<std::int64_t>(batch.seq_len, s.size());
-  batch.ids.assign(static_cast<std::size_t>(batch.rows * batch.seq_len), pad_id);
-  for (std::size_t r = 0; r < sequences.size(); ++r) {
-    std::copy(sequences[r].begin(), sequences[r].end(),
-              batch.ids.begin() + static_cast<std::ptrdiff_t>(r * batch.seq_len));
-    batch.lengths.push_back(static_cast<std::int32_t>(sequences[r].size()));
-  }
-  return batch;
-}
-
 namespace {
 
-// Grows to the largest batch seen and then stays: no allocation per forward.
-void ensure_size(std::vector<float>& buffer, std::int64_t size) {
-  if (static_cast<std::int64_t>(buffer.size()) < size)
-    buffer.resize(static_cast<std::size_t>(size));
-}
-
-// Sets the calling thread's OpenMP team size for the forward, and puts it back.
-class ThreadScope {
- public:
-  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) {
-    omp_set_num_threads(threads);
-  }
-  ~ThreadScope() { omp_set_num_threads(previous_); }
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
-
- private:
-  int previous_;
-};
+using model::ensure_size;
+using model::ThreadScope;
 
 void check_options(const MaskedLMOptions& options) {
   if (options.num_threads < 0) {
@@ -84,11 +52,7 @@ struct MaskedLM::Impl {
 
   std::size_t w_layers() const { return store.weights().layers.size(); }
 
-  int threads() const {
-    return options.num_threads > 0
-               ? options.num_threads
-               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  }
+  int threads() const { return model::resolve_threads(options.num_threads); }
 
   // Runs embeddings and every encoder layer; leaves the result in `hidden`.
   // use_peft = false runs the frozen base model (LoRA and prefix left out);
@@ -168,6 +132,11 @@ MaskedLM::MaskedLM(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MaskedLM::MaskedLM(MaskedLM&&) noexcept = default;
 MaskedLM& MaskedLM::operator=(MaskedLM&&) noexcept = default;
 MaskedLM::~MaskedLM() = default;
+
+const char* MaskedLM::architecture() const { return to_string(impl_->config.model_type); }
+std::int64_t MaskedLM::max_sequence_length() const {
+  return model::max_sequence_length(impl_->config);
+}
 
 MaskedLM MaskedLM::load(const std::filesystem::path& model_dir, const MaskedLMOptions& options) {
   const TransformerConfig config = load_transformer_config(model_dir / "config.json");

@@ -41,7 +41,7 @@ class PeftBuffer {
   ParamSet params_;
 };
 
-constexpr std::size_t kNumLoraTargets = 6;
+constexpr std::size_t kNumLoraTargets = 7;
 
 struct LoraFactor {
   std::uint64_t a = 0, b = 0;  // offsets of A (rank × in) and B (out × rank)

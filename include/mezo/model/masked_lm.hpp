@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "mezo/config.hpp"
+#include "mezo/model/batch.hpp"
 #include "mezo/model/config.hpp"
+#include "mezo/model/language_model.hpp"
 #include "mezo/model/peft.hpp"
 #include "mezo/params.hpp"
 
@@ -23,24 +25,6 @@ namespace detail {
 struct MaskedLMAccess;  // libmezo's other forwards (GpuMaskedLM) read the weight layout
 }
 
-// A padded batch of token ids: row r holds lengths[r] real tokens followed by
-// padding up to seq_len. Attention never looks at positions >= lengths[r].
-struct TokenBatch {
-  std::int64_t rows = 0;
-  std::int64_t seq_len = 0;
-  std::vector<std::int32_t> ids;      // [rows × seq_len], row-major
-  std::vector<std::int32_t> lengths;  // [rows]
-
-  // Pads `sequences` to the longest one with `pad_id`.
-  static TokenBatch pad(std::span<const std::vector<std::int32_t>> sequences, std::int32_t pad_id);
-};
-
-// One position whose MLM logits are wanted.
-struct MaskQuery {
-  std::int64_t row = 0;
-  std::int64_t position = 0;
-};
-
 struct MaskedLMOptions {
   int num_threads = 0;  // 0 = all hardware threads
   // Give the LM head its own decoder matrix even when the checkpoint ties it
@@ -49,7 +33,7 @@ struct MaskedLMOptions {
   bool untie_decoder = false;
 };
 
-class MEZO_API MaskedLM {
+class MEZO_API MaskedLM final : public LanguageModel {
  public:
   // Loads `model_dir`/config.json and `model_dir`/model.safetensors.
   static MaskedLM load(const std::filesystem::path& model_dir, const MaskedLMOptions& options = {});
@@ -63,18 +47,28 @@ class MEZO_API MaskedLM {
 
   MaskedLM(MaskedLM&&) noexcept;
   MaskedLM& operator=(MaskedLM&&) noexcept;
-  ~MaskedLM();
+  ~MaskedLM() override;
 
   const TransformerConfig& config() const;
 
+  // LanguageModel: scores are the MLM head's logits (mlm_logits).
+  ModelFamily family() const override { return ModelFamily::masked_lm; }
+  const char* architecture() const override;
+  std::int64_t vocab_size() const override { return config().vocab_size; }
+  std::int64_t max_sequence_length() const override;
+  void logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
+              std::span<const std::int32_t> vocab_ids, std::span<float> out) override {
+    mlm_logits(batch, queries, vocab_ids, out);
+  }
+
   // Writes `dir`/config.json and `dir`/model.safetensors (the current
   // weights, HF names, F32), each atomically; creates `dir` if needed.
-  void save_pretrained(const std::filesystem::path& dir) const;
+  void save_pretrained(const std::filesystem::path& dir) const override;
   // False for a checkpoint without the MLM head's tensors (an encoder such as
   // a sentence-transformers model): mlm_logits is then unavailable.
   bool has_mlm_head() const;
   // Every trainable tensor, under its Hugging Face name, in checkpoint order.
-  const ParamSet& params() const;
+  const ParamSet& params() const override;
   std::uint64_t num_parameters() const { return params().num_elements(); }
 
   // MLM logits for each query: out[q × n + j] is the score of vocab_ids[j]
@@ -108,15 +102,15 @@ class MEZO_API MaskedLM {
   // an unknown or repeated target, tokens < 0, a prefix longer than the
   // position table allows), for enabling a method twice, and while LoRA is
   // merged.
-  void enable_lora(const LoraOptions& options);
-  void enable_prefix(const PrefixOptions& options);
+  void enable_lora(const LoraOptions& options) override;
+  void enable_prefix(const PrefixOptions& options) override;
   bool lora_enabled() const;
   bool prefix_enabled() const;
   // The trainable PEFT tensors (empty before any enable): LoRA factors named
   // "encoder.layer.L.attention.self.query.lora_A.weight" (A: rank × in) and
   // "...lora_B.weight" (B: out × rank); prefix tensors
   // "encoder.layer.L.attention.prefix_key" / "prefix_value" (tokens × hidden).
-  const ParamSet& peft_params() const;
+  const ParamSet& peft_params() const override;
   // The vocabulary ids whose activations initialised the prefix (empty for a
   // random init), in order: the prefix of layer L, row i, is the key/value the
   // frozen model computes at position i of this sequence.

@@ -14,19 +14,21 @@
 
 MEZO_BEGIN_NAMESPACE
 
-// The linear maps of an encoder layer LoRA can adapt.
+// The linear maps of a layer LoRA can adapt, by role (encoder module / decoder module).
 enum class LoraTarget {
-  query,             // attention.self.query
-  key,               // attention.self.key
-  value,             // attention.self.value
-  attention_output,  // attention.output.dense
-  intermediate,      // intermediate.dense
-  output,            // output.dense
+  query,             // q: attention.self.query / self_attn.q_proj
+  key,               // k: attention.self.key / self_attn.k_proj
+  value,             // v: attention.self.value / self_attn.v_proj
+  attention_output,  // o: attention.output.dense / self_attn.o_proj
+  intermediate,      // up: intermediate.dense / mlp.up_proj
+  output,            // down: output.dense / mlp.down_proj
+  gate,              // gate: mlp.gate_proj (decoders only)
 };
 
-// "query", "key", "value", "attention_output", "intermediate", "output".
+// "query", "key", "value", "attention_output", "intermediate", "output", "gate".
 MEZO_API const char* to_string(LoraTarget target) noexcept;
-// The inverse of to_string; throws mezo::Error naming the valid targets.
+// The inverse of to_string, also taking the short role names q, k, v, o, up,
+// down; throws mezo::Error naming the valid targets.
 MEZO_API LoraTarget parse_lora_target(std::string_view name);
 
 struct LoraOptions {

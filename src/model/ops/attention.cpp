@@ -27,11 +27,14 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
     for (std::int64_t h = 0; h < shape.heads; ++h) {
       const std::int64_t keys = lengths[r];
       const std::int64_t total = prefix + keys;
-      // Causal: a padding position's query is never used; it gets zeros.
-      const std::int64_t queries = shape.causal ? keys : seq;
-      const std::int64_t q_base = r * seq * width + h * head_dim;
+      // Causal: a padding position's query is never used; it gets zeros
+      // (and in the packed layout is not stored at all).
+      const bool packed = shape.row_offsets != nullptr;
+      const std::int64_t queries = shape.causal || packed ? keys : seq;
+      const std::int64_t first = packed ? shape.row_offsets[r] : r * seq;  // row r's token 0
+      const std::int64_t q_base = first * width + h * head_dim;
       const std::int64_t kv_offset = (h / group) * head_dim;
-      const std::int64_t kv_base = r * seq * kv_width + kv_offset;
+      const std::int64_t kv_base = first * kv_width + kv_offset;
       MatrixMap scores(
           scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * (seq + prefix),
           queries, total);
@@ -67,7 +70,8 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
         for (std::int64_t j = 0; j < visible; ++j) s[j] *= inv_sum;
         std::fill(s + visible, s + total, 0.0f);
       }
-      StridedMap out(context + q_base, seq, head_dim, Eigen::OuterStride<>(width));
+      const std::int64_t stored = packed ? keys : seq;
+      StridedMap out(context + q_base, stored, head_dim, Eigen::OuterStride<>(width));
       const ConstStridedMap value(v + kv_base, keys, head_dim, Eigen::OuterStride<>(kv_width));
       auto used = out.topRows(queries);
       if (prefix == 0) {
@@ -78,7 +82,7 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
                                          Eigen::OuterStride<>(kv_width));
         used.noalias() += scores.rightCols(keys) * value;
       }
-      out.bottomRows(seq - queries).setZero();
+      out.bottomRows(stored - queries).setZero();
     }
   }
 }

@@ -51,11 +51,15 @@ struct AttentionShape {
   std::int64_t head_dim = 0;
   bool causal = false;               // query i sees keys 0..i only (decoders)
   std::int64_t prefix = 0;           // prefix-tuning positions every query sees first
+  // Packed layout: row r's lengths[r] tokens are rows row_offsets[r]... of
+  // q, k, v and context, with no padding stored (only real tokens are
+  // computed). Null: the padded layout, row r at r·seq.
+  const std::int64_t* row_offsets = nullptr;
 };
 // q (rows·seq, heads·d), k and v (rows·seq, kv_heads·d) → context
-// (rows·seq, heads·d). Row r attends only to its first lengths[r] keys (right
-// padding); with `causal`, query i to keys 0..i, and queries at padding
-// positions get zeros. With prefix > 0, every query first attends to the
+// (rows·seq, heads·d) — or (Σ lengths, ·) packed. Row r attends only to its
+// first lengths[r] keys (right padding); with `causal`, query i to keys 0..i,
+// and queries at padding positions get zeros. With prefix > 0, every query first attends to the
 // prefix rows of prefix_k / prefix_v (prefix, kv_heads·d), shared by all rows.
 // scratch holds seq·(seq + prefix) floats per thread. prefix = 0 is the plain
 // attention, bit for bit (the same code path).

@@ -1,0 +1,72 @@
+// A Llama-family decoder (Llama 1–3.x, SmolLM, Qwen2) with its LM head: the
+// model MeZO fine-tunes in the paper's large-model setting. Loads a Hugging
+// Face folder (config.json + model.safetensors or sharded) or a GGUF file
+// (quantized tensors dequantized into fp32 masters: MeZO's ε = 1e-3 is far
+// below a Q4 step), keeps every tensor in one contiguous fp32 buffer exposed
+// as a ParamSet, and evaluates the LM head only where asked: at the queried
+// positions and for the asked ids (a prompt's two label words need 2 of
+// 49,152 rows of a tied head).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "mezo/config.hpp"
+#include "mezo/io/gguf.hpp"
+#include "mezo/model/batch.hpp"
+#include "mezo/model/decoder_config.hpp"
+#include "mezo/model/language_model.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+class MEZO_API CausalLM final : public LanguageModel {
+ public:
+  // `path`: a folder with config.json and model.safetensors (or
+  // model.safetensors.index.json and its shards), or a .gguf file.
+  static CausalLM load(const std::filesystem::path& path, const ModelOptions& options = {});
+  // A model of `config`'s shape with random weights (N(0, 0.02²) matrices,
+  // unit norm gains, zero biases), for benchmarks and tests.
+  static CausalLM random(const DecoderConfig& config, std::uint64_t seed,
+                         const ModelOptions& options = {});
+
+  CausalLM(CausalLM&&) noexcept;
+  CausalLM& operator=(CausalLM&&) noexcept;
+  ~CausalLM() override;
+
+  const DecoderConfig& config() const;
+  // How the checkpoint stored its tensors, e.g. "Q4_1 ×180, F32 ×61, Q8_0 ×1".
+  const std::string& stored_types() const;
+
+  ModelFamily family() const override { return ModelFamily::causal_lm; }
+  const char* architecture() const override;
+  std::int64_t vocab_size() const override;
+  std::int64_t max_sequence_length() const override;
+  // Every tensor under its Hugging Face name, in the family table's order
+  // (a tied head once, as the embedding).
+  const ParamSet& params() const override;
+  const ParamSet& peft_params() const override;
+  // Not implemented for decoders yet: both throw mezo::Error(unsupported).
+  void enable_lora(const LoraOptions& options) override;
+  void enable_prefix(const PrefixOptions& options) override;
+
+  // Next-token logits: out[q × n + j] is the score of vocab_ids[j] (all ids
+  // when empty) as the token after queries[q]. Positions are 0, 1, ... from
+  // each row's start (right padding); causal attention. Throws mezo::Error
+  // for a bad batch, a query outside its row's real tokens, or a bad id.
+  void logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
+              std::span<const std::int32_t> vocab_ids, std::span<float> out) override;
+
+  // config.json + model.safetensors (F32, Hugging Face names; a tied head is
+  // not written, as transformers does), each file atomically.
+  void save_pretrained(const std::filesystem::path& dir) const override;
+
+ private:
+  struct Impl;
+  explicit CausalLM(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,71 @@
+// The architecture of a Llama-family decoder (Llama 1–3.x, SmolLM, Qwen2),
+// read from a Hugging Face config.json or from GGUF metadata.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "mezo/config.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+class GgufFile;
+
+enum class DecoderArch {
+  llama,  // RMSNorm, RoPE, grouped-query attention, SwiGLU MLP
+  qwen2,  // llama with biases on the q, k and v projections
+};
+
+MEZO_API const char* to_string(DecoderArch arch) noexcept;  // "llama", "qwen2"
+
+// Hugging Face rope_scaling. Only Llama 3.1's "llama3" frequency rescaling is
+// implemented; any other type is refused at load with a clear error.
+struct RopeScaling {
+  bool llama3 = false;
+  float factor = 8.0f;
+  float low_freq_factor = 1.0f;
+  float high_freq_factor = 4.0f;
+  std::int64_t original_max_position_embeddings = 8192;
+};
+
+struct DecoderConfig {
+  DecoderArch arch = DecoderArch::llama;
+  std::int64_t vocab_size = 0;
+  std::int64_t hidden_size = 0;
+  std::int64_t num_hidden_layers = 0;
+  std::int64_t num_attention_heads = 0;
+  std::int64_t num_key_value_heads = 0;  // < num_attention_heads: grouped-query attention
+  std::int64_t head_dim = 0;             // often hidden / heads, but explicit in Llama 3.2 etc.
+  std::int64_t intermediate_size = 0;
+  std::int64_t max_position_embeddings = 0;
+  float rms_norm_eps = 1e-6f;
+  float rope_theta = 10000.0f;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;  // the LM head is the token embedding matrix
+  // Biases on q, k, v (qwen2 always; llama when attention_bias, which also
+  // gives o_proj one, as in transformers).
+  bool qkv_bias = false;
+  bool o_bias = false;
+  std::int64_t bos_token_id = -1;  // -1: none given
+  std::int64_t eos_token_id = -1;
+};
+
+// Parses config.json text (model_type "llama" or "qwen2"). `source` names the
+// file in errors. Throws mezo::Error naming the field for invalid JSON, a
+// missing or mistyped field, inconsistent head counts, hidden_act other than
+// silu, mlp_bias, or a rope_scaling type other than llama3.
+MEZO_API DecoderConfig parse_decoder_config(std::string_view json, std::string_view source);
+MEZO_API DecoderConfig load_decoder_config(const std::filesystem::path& path);
+
+// The config as config.json text that transformers and parse_decoder_config read.
+MEZO_API std::string decoder_config_to_json(const DecoderConfig& config);
+
+// Reads the config from GGUF metadata (general.architecture "llama" or
+// "qwen2"; {arch}.block_count, .embedding_length, ...); the vocabulary size
+// and tied head come from the token_embd / output tensors. Throws mezo::Error
+// naming the file and key.
+MEZO_API DecoderConfig decoder_config_from_gguf(const GgufFile& file);
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,73 @@
+// The one contract a training loop sees, whatever the model family: the
+// parameters to perturb, parameter-efficient variants, scores at queried
+// positions for chosen vocabulary ids, and saving. MaskedLM (BERT/RoBERTa
+// encoders with their MLM head) and CausalLM (Llama/Qwen2 decoders with their
+// LM head) implement it; load_model picks the family from the checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "mezo/config.hpp"
+#include "mezo/model/batch.hpp"
+#include "mezo/model/peft.hpp"
+#include "mezo/params.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+enum class ModelFamily {
+  masked_lm,  // scores the token at a position (prompts with a <mask>)
+  causal_lm,  // scores the token after a position (next-token prediction)
+};
+
+MEZO_API const char* to_string(ModelFamily family) noexcept;  // "masked LM", "causal LM"
+
+class MEZO_API LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+
+  virtual ModelFamily family() const = 0;
+  // "roberta", "bert", "llama", "qwen2".
+  virtual const char* architecture() const = 0;
+  virtual std::int64_t vocab_size() const = 0;
+  // The longest sequence a batch may hold.
+  virtual std::int64_t max_sequence_length() const = 0;
+
+  // Every base tensor, in the order that numbers z's elements (full-parameter MeZO).
+  virtual const ParamSet& params() const = 0;
+  // The trainable PEFT tensors after enable_lora / enable_prefix (empty before).
+  virtual const ParamSet& peft_params() const = 0;
+  virtual void enable_lora(const LoraOptions& options) = 0;
+  virtual void enable_prefix(const PrefixOptions& options) = 0;
+
+  // Scores (logits) for each query: out[q × n + j] is the score of
+  // vocab_ids[j] (or of id j, n = vocab_size(), when vocab_ids is empty) at
+  // queries[q] — the masked-LM head's logits at that position for an
+  // encoder, the LM head's next-token logits for a decoder. out.size() must
+  // be queries.size() × n. Throws mezo::Error for a bad batch, query or id.
+  virtual void logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
+                      std::span<const std::int32_t> vocab_ids, std::span<float> out) = 0;
+
+  // Writes a Hugging Face folder (config.json + model.safetensors, F32) with
+  // the current weights, atomically file by file.
+  virtual void save_pretrained(const std::filesystem::path& dir) const = 0;
+};
+
+struct ModelOptions {
+  int num_threads = 0;  // 0 = all hardware threads
+  // Give the LM head its own matrix even when the checkpoint ties it to the
+  // token embeddings (the MeZO paper trains an untied RoBERTa decoder).
+  bool untie_head = false;
+};
+
+// Loads a model: a Hugging Face folder (config.json's model_type: roberta,
+// bert → MaskedLM; llama, qwen2 → CausalLM) or a GGUF file
+// (general.architecture llama or qwen2 → CausalLM). Throws mezo::Error naming
+// the path and what is wrong or unsupported.
+MEZO_API std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
+                                                   const ModelOptions& options = {});
+
+MEZO_END_NAMESPACE

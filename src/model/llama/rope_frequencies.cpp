@@ -1,0 +1,37 @@
+#include "model/llama/rope_frequencies.hpp"
+
+#include <cmath>
+#include <numbers>
+
+MEZO_BEGIN_NAMESPACE
+namespace model::llama {
+
+std::vector<float> rope_inv_freq(const DecoderConfig& c) {
+  const std::int64_t half = c.head_dim / 2;
+  std::vector<float> inv_freq(static_cast<std::size_t>(half));
+  for (std::int64_t i = 0; i < half; ++i) {
+    // transformers: 1 / base ** (arange(0, dim, 2).float() / dim), in fp32.
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
+    inv_freq[static_cast<std::size_t>(i)] = 1.0f / std::pow(c.rope_theta, exponent);
+  }
+  if (!c.rope_scaling.llama3) return inv_freq;
+  const RopeScaling& s = c.rope_scaling;
+  const auto old_context = static_cast<float>(s.original_max_position_embeddings);
+  const float low_freq_wavelen = old_context / s.low_freq_factor;
+  const float high_freq_wavelen = old_context / s.high_freq_factor;
+  for (float& f : inv_freq) {
+    const float wavelen = 2.0f * std::numbers::pi_v<float> / f;
+    if (wavelen > low_freq_wavelen) {
+      f = f / s.factor;  // long wavelengths: stretched by the factor
+    } else if (wavelen >= high_freq_wavelen) {
+      // The band between: a blend of the stretched and the original.
+      const float smooth =
+          (old_context / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+      f = (1.0f - smooth) * f / s.factor + smooth * f;
+    }
+  }
+  return inv_freq;
+}
+
+}  // namespace model::llama
+MEZO_END_NAMESPACE

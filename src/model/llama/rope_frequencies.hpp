@@ -1,0 +1,18 @@
+// RoPE's inverse frequencies for a decoder config, with Llama 3.1's scaling.
+#pragma once
+
+#include <vector>
+
+#include "mezo/model/decoder_config.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model::llama {
+
+// head_dim/2 entries: inv_freq[i] = theta^(−2i/head_dim), in fp32 as
+// transformers computes it; rope_scaling.llama3 then divides the low
+// frequencies by `factor` and blends the middle band (transformers'
+// _compute_llama3_parameters).
+std::vector<float> rope_inv_freq(const DecoderConfig& config);
+
+}  // namespace model::llama
+MEZO_END_NAMESPACE

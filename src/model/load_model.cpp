@@ -1,0 +1,57 @@
+// load_model: the family of a checkpoint, from config.json or the GGUF header.
+#include <fmt/format.h>
+
+#include <memory>
+#include <system_error>
+
+#include "file_io.hpp"
+#include "mezo/error.hpp"
+#include "mezo/model/causal_lm.hpp"
+#include "mezo/model/language_model.hpp"
+#include "mezo/model/masked_lm.hpp"
+#include "model/config_fields.hpp"
+
+MEZO_BEGIN_NAMESPACE
+
+const char* to_string(ModelFamily family) noexcept {
+  switch (family) {
+    case ModelFamily::masked_lm:
+      return "masked LM";
+    case ModelFamily::causal_lm:
+      return "causal LM";
+  }
+  return "?";
+}
+
+std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
+                                          const ModelOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    // A single file is a GGUF model; GgufFile names what is wrong with it.
+    return std::make_unique<CausalLM>(CausalLM::load(path, options));
+  }
+  if (!std::filesystem::is_directory(path, ec)) {
+    throw Error(ErrorCode::io,
+                fmt::format("model '{}': no such file or folder (expected a Hugging Face folder "
+                            "with config.json, or a .gguf file)",
+                            path.string()));
+  }
+  const auto config_path = path / "config.json";
+  const nlohmann::json config =
+      detail::parse_config_json(detail::read_file(config_path), config_path.string());
+  const detail::ConfigFields fields(config, config_path.string());
+  const std::string type = fields.optional_string("model_type").value_or("");
+  if (type == "roberta" || type == "bert") {
+    return std::make_unique<MaskedLM>(MaskedLM::load(
+        path, MaskedLMOptions{.num_threads = options.num_threads,
+                              .untie_decoder = options.untie_head}));
+  }
+  if (type == "llama" || type == "qwen2") {
+    return std::make_unique<CausalLM>(CausalLM::load(path, options));
+  }
+  fields.fail("model_type '{}' is not supported (masked LMs: roberta, bert; causal LMs: llama, "
+              "qwen2)",
+              type);
+}
+
+MEZO_END_NAMESPACE

@@ -1,0 +1,57 @@
+// The subcommands of mezo-lm, one file each. Each returns the exit status and
+// throws mezo::Error (printed by main) for bad input.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mezo/model/language_model.hpp>
+#include <mezo/text/tokenizer.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace lm {
+
+struct Common {
+  std::filesystem::path model;  // HF folder or .gguf file
+  int threads = 0;
+};
+
+int info(const Common& common);
+int tokenize(const Common& common, const std::string& text);
+int top(const Common& common, const std::string& prompt, int k);
+
+struct PerplexityOptions {
+  std::filesystem::path text_file;  // tokenized whole (BOS added if the model's tokenizer adds one)
+  std::filesystem::path ids_file;   // one sequence of ids per line, used as given
+  std::int64_t context = 0;         // window length; 0 = min(model's maximum, 1024)
+  std::int64_t batch_tokens = 1024; // tokens per forward (windows are grouped up to this)
+};
+int perplexity(const Common& common, const PerplexityOptions& options);
+
+// loading.cpp: the model and its tokenizer (the GGUF file's own, or the
+// folder's tokenizer files). Prints what it loads, and how long it took, on stderr.
+struct Loaded {
+  std::unique_ptr<mezo::LanguageModel> model;
+  std::unique_ptr<mezo::Tokenizer> tokenizer;
+};
+Loaded load(const Common& common, bool with_model);
+// The prompt's ids as the model expects them: BOS first if its tokenizer adds one.
+std::vector<std::int32_t> encode_for_model(const mezo::Tokenizer& tokenizer, const std::string& text);
+
+// log Σ exp(logits), in double, for log-probabilities of a logit row.
+inline double log_sum_exp(std::span<const float> logits) {
+  double max = -INFINITY;
+  for (const float x : logits) max = std::max(max, static_cast<double>(x));
+  double sum = 0.0;
+  for (const float x : logits) sum += std::exp(static_cast<double>(x) - max);
+  return max + std::log(sum);
+}
+
+// text_output.cpp: `text` with control characters and invalid UTF-8 escaped,
+// in double quotes, for printing tokens.
+std::string quoted(const std::string& text);
+
+}  // namespace lm

@@ -12,6 +12,7 @@ Only the standard library is needed. Rerunning rewrites the same bytes.
 """
 import json
 import pathlib
+import random
 import shutil
 import struct
 import zlib
@@ -175,6 +176,99 @@ put("trajectory", "record_size_64", b"\x00" + header(record_bytes=64) + record(0
 put("trajectory", "header_only", b"\x00" + header())
 put("trajectory", "short_header", b"\x00" + header()[:30])
 put("trajectory", "repair_crcs", b"\x01" + bytes(corrupt_middle))
+
+# --- GGUF: header, metadata, tensor infos, aligned data (ggml docs/gguf.md) --------------
+def gguf_str(text):
+    raw = text.encode() if isinstance(text, str) else text
+    return struct.pack("<Q", len(raw)) + raw
+
+
+GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+
+
+def gguf_value(vtype, value):
+    if vtype == 8:
+        return gguf_str(value)
+    if vtype == 9:
+        etype, items = value
+        return struct.pack("<IQ", etype, len(items)) + b"".join(gguf_value(etype, v) for v in items)
+    return struct.pack(GGUF_SCALARS[vtype], value)
+
+
+def gguf(kvs, tensors, version=3, alignment=32, cut=0, offsets=None):
+    """kvs: [(key, value type, value)]; tensors: [(name, dims (ggml order), ggml type, bytes)];
+    offsets, if given, replace the tensors' own in the infos (the data stays packed)."""
+    out = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(kvs))
+    for key, vtype, value in kvs:
+        out += gguf_str(key) + struct.pack("<I", vtype) + gguf_value(vtype, value)
+    data, packed = b"", []
+    for name, dims, ttype, raw in tensors:
+        data += b"\0" * (-len(data) % alignment)
+        packed.append(len(data))
+        data += raw
+    for (name, dims, ttype, raw), offset in zip(tensors, offsets or packed):
+        out += gguf_str(name) + struct.pack("<I", len(dims)) + struct.pack(f"<{len(dims)}Q", *dims)
+        out += struct.pack("<IQ", ttype, offset)
+    if tensors:
+        out += b"\0" * (-len(out) % alignment)
+    out += data
+    return out[: len(out) - cut] if cut else out
+
+
+# Random block bytes with finite fp16 scales at the given byte offsets.
+gguf_rng = random.Random(5)
+
+
+def blocks(n, size, half_at):
+    raw = bytearray(gguf_rng.getrandbits(8) for _ in range(n * size))
+    for b in range(n):
+        for at in half_at:
+            raw[b * size + at: b * size + at + 2] = struct.pack("<e", gguf_rng.uniform(-0.1, 0.1))
+    return bytes(raw)
+
+
+GGUF_BLOCKS = {  # ggml type: (name, elements per block, bytes per block, fp16 fields)
+    2: ("q4_0", 32, 18, [0]), 3: ("q4_1", 32, 20, [0, 2]), 6: ("q5_0", 32, 22, [0]),
+    7: ("q5_1", 32, 24, [0, 2]), 8: ("q8_0", 32, 34, [0]), 12: ("q4_k", 256, 144, [0, 2]),
+    14: ("q6_k", 256, 210, [208]),
+}
+every_kv = [
+    ("general.architecture", 8, "llama"), ("general.alignment", 4, 32), ("llama.block_count", 4, 2),
+    ("u8", 0, 200), ("i8", 1, -5), ("u16", 2, 60000), ("i16", 3, -300), ("i32", 5, -70000),
+    ("llama.rope.freq_base", 6, 10000.0), ("tokenizer.ggml.add_bos_token", 7, True),
+    ("u64", 10, 1 << 63), ("i64", 11, -(1 << 40)), ("f64", 12, 0.1),
+    ("tokenizer.ggml.tokens", 9, (8, ["<s>", "a", "bc", "\u0120the"])),
+    ("tokenizer.ggml.token_type", 9, (5, [3, 1, 1, 1])), ("tokenizer.ggml.scores", 9, (6, [0.0, -1.5, -2.0, 3.0])),
+    ("flags", 9, (7, [True, False])), ("bytes", 9, (0, [1, 2, 255])), ("big", 9, (10, [(1 << 64) - 1])),
+]
+f32_tensor = ("token_embd.weight", [4, 2], 0, struct.pack("<8f", *range(8)))
+put("gguf", "every_metadata_type", gguf(every_kv, [f32_tensor]))
+put("gguf", "version_2", gguf(every_kv[:3], [f32_tensor], version=2))
+put("gguf", "no_tensors", gguf(every_kv, []))
+put("gguf", "half_types", gguf([], [("h", [4], 1, struct.pack("<4e", 1, -2, 65504, 6e-8)),
+                                    ("bf", [2], 30, b"\x80\x3f\x00\xc0")]))
+for ttype, (name, size, nbytes, half_at) in GGUF_BLOCKS.items():
+    put("gguf", name, gguf([("general.architecture", 8, "llama")],
+                           [(f"blk.0.{name}.weight", [size, 2], ttype, blocks(2, nbytes, half_at))]))
+put("gguf", "every_block_type", gguf([], [(f"t{t}", [s], t, blocks(1, n, h)) for t, (_, s, n, h) in GGUF_BLOCKS.items()]))
+put("gguf", "alignment_64", gguf([("general.alignment", 4, 64)], [f32_tensor, ("b", [3], 0, struct.pack("<3f", 1, 2, 3))],
+                                 alignment=64))
+put("gguf", "q5_k_not_decoded", gguf([], [("q", [256], 13, bytes(176))]))
+put("gguf", "truncated", gguf(every_kv, [f32_tensor], cut=9))
+put("gguf", "alignment_not_power_of_two", gguf([("general.alignment", 4, 48)], [f32_tensor], alignment=48))
+put("gguf", "alignment_u64", gguf([("general.alignment", 10, 32)], [f32_tensor]))
+put("gguf", "nested_array", gguf([("n", 9, (9, []))], []))
+put("gguf", "version_1", gguf([], [f32_tensor], version=1))
+put("gguf", "byte_swapped", gguf([], [f32_tensor], version=3 << 24))
+put("gguf", "unknown_type", gguf([], [("iq", [256], 23, bytes(136))]))
+put("gguf", "duplicate_key", gguf([("k", 4, 1), ("k", 4, 2)], []))
+put("gguf", "duplicate_tensor", gguf([], [f32_tensor, f32_tensor]))
+put("gguf", "partial_block", gguf([], [("q", [48], 2, bytes(27))]))
+put("gguf", "overlapping", gguf([], [("a", [16], 0, bytes(64)), ("b", [8], 0, bytes(32))], offsets=[0, 32]))
+put("gguf", "offset_past_end", gguf([], [f32_tensor], offsets=[1 << 20]))
+lying = bytearray(gguf(every_kv[:2], [f32_tensor]))
+lying[16:24] = struct.pack("<Q", 1 << 40)
+put("gguf", "metadata_count_lies", bytes(lying))
 
 if __name__ == "__main__":
     print(f"wrote {sum(1 for _ in OUT.rglob('*') if _.is_file())} seed files under {OUT.relative_to(ROOT)}")

@@ -7,6 +7,7 @@
 
 #define MEZO_FUZZ_TARGETS(X)   \
   X(safetensors, false)        \
+  X(gguf, false)               \
   X(config_json, false)        \
   X(bpe_files, false)          \
   X(wordpiece_vocab, false)    \

@@ -1,4 +1,4 @@
-// load_tokenizer: picks the tokenizer of a model folder from the files in it.
+// load_tokenizer: picks the tokenizer of a model (a GGUF file or a folder) from its files.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -7,7 +7,9 @@
 #include "file_io.hpp"
 #include "json_text.hpp"
 #include "mezo/error.hpp"
+#include "mezo/io/gguf.hpp"
 #include "mezo/text/tokenizer.hpp"
+#include "text/hf_tokenizer_json.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -51,21 +53,29 @@ WordPieceOptions wordpiece_options(const std::filesystem::path& config_path) {
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir) {
-  const auto vocab_json = model_dir / "vocab.json";
-  const auto merges_txt = model_dir / "merges.txt";
-  const auto vocab_txt = model_dir / "vocab.txt";
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model) {
+  if (model.extension() == ".gguf" && is_file(model)) {
+    return load_gguf_tokenizer(GgufFile::open(model));
+  }
+  const auto vocab_json = model / "vocab.json";
+  const auto merges_txt = model / "merges.txt";
+  const auto tokenizer_json = model / "tokenizer.json";
+  const auto vocab_txt = model / "vocab.txt";
   if (is_file(vocab_json) && is_file(merges_txt)) return load_bpe_tokenizer(vocab_json, merges_txt);
+  // A WordPiece tokenizer.json (all-MiniLM-L6-v2 has one) falls through to vocab.txt.
+  if (is_file(tokenizer_json)) {
+    if (auto bpe = detail::load_hf_tokenizer_json_if_bpe(tokenizer_json)) return bpe;
+  }
   if (is_file(vocab_txt)) {
-    return load_wordpiece_tokenizer(vocab_txt,
-                                    wordpiece_options(model_dir / "tokenizer_config.json"));
+    return load_wordpiece_tokenizer(vocab_txt, wordpiece_options(model / "tokenizer_config.json"));
   }
   std::error_code ec;
-  const bool exists = std::filesystem::is_directory(model_dir, ec);
+  const bool exists = std::filesystem::is_directory(model, ec);
   throw Error(exists ? ErrorCode::invalid_argument : ErrorCode::io,
-              fmt::format("no tokenizer in '{}'{}: looked for vocab.json + merges.txt "
-                          "(byte-level BPE) and vocab.txt (WordPiece){}",
-                          model_dir.string(), exists ? "" : " (no such folder)",
+              fmt::format("no tokenizer in '{}'{}: looked for a .gguf file, vocab.json + "
+                          "merges.txt (byte-level BPE), tokenizer.json (byte-level BPE) and "
+                          "vocab.txt (WordPiece){}",
+                          model.string(), exists ? "" : " (no such folder)",
                           is_file(vocab_json)   ? "; vocab.json is there but merges.txt is not"
                           : is_file(merges_txt) ? "; merges.txt is there but vocab.json is not"
                                                 : ""));

@@ -6,6 +6,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
 
+#include <algorithm>
 #include <array>
 
 #include "mezo/error.hpp"
@@ -309,6 +310,30 @@ std::vector<char32_t> strip_accents(const std::vector<char32_t>& cps) {
       begin = i + 1;
     }
   }
+  return out;
+}
+
+std::string nfc(std::string_view utf8) {
+  // Below U+0300 (the first combining mark) every text is already NFC.
+  if (std::all_of(utf8.begin(), utf8.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0xCC; })) {
+    return std::string(utf8);
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* composer = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status)) {
+    throw Error(ErrorCode::internal,
+                fmt::format("ICU NFC normaliser unavailable: {}", u_errorName(status)));
+  }
+  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<std::int32_t>(utf8.size())));
+  const icu::UnicodeString composed = composer->normalize(source, status);
+  if (U_FAILURE(status)) {
+    throw Error(ErrorCode::internal,
+                fmt::format("ICU NFC normalisation failed: {}", u_errorName(status)));
+  }
+  std::string out;
+  composed.toUTF8String(out);
   return out;
 }
 

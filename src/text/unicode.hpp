@@ -1,7 +1,7 @@
 // Unicode helpers shared by the tokenizers: strict UTF-8 decoding (errors name
 // the byte offset), the character classes the Hugging Face tokenizers use
 // (backed by ICU's property tables), NFD accent stripping, per-character
-// lower-casing, and the splitting of text on atomic special tokens.
+// lower-casing, NFC, and the splitting of text on atomic special tokens.
 // The character classes were checked code point by code point (all of
 // U+0000..U+10FFFF) against Hugging Face tokenizers 0.23.3.
 #pragma once
@@ -52,6 +52,8 @@ bool is_cjk_ideograph(char32_t cp);
 // Canonical decomposition (NFD) of `cps` with nonspacing marks (Mn, Unicode
 // 8.0 as above) removed: BERT's accent stripping.
 std::vector<char32_t> strip_accents(const std::vector<char32_t>& cps);
+// Canonical composition (NFC) of valid UTF-8: Qwen2's tokenizer.json normaliser.
+std::string nfc(std::string_view utf8);
 // Full per-character lower-case mapping with no context (Σ is always σ, as
 // in Rust's char::to_lowercase, unlike Python's str.lower).
 void append_lowercase(std::vector<char32_t>& out, char32_t cp);

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "file_io.hpp"
@@ -63,19 +65,50 @@ class WordPieceTokenizer final : public Tokenizer {
     return it == vocab_.end() ? -1 : it->second;
   }
 
-  std::string id_to_token(std::int32_t id) const override {
-    if (id < 0 || static_cast<std::size_t>(id) >= tokens_.size()) {
-      throw Error(
-          ErrorCode::invalid_argument,
-          fmt::format("token id {} is not in the vocabulary ({} entries)", id, tokens_.size()));
+  std::string id_to_token(std::int32_t id) const override { return tokens_[checked_index(id)]; }
+
+  // Hugging Face's WordPiece decoder (prefix "##", cleanup on): a space before
+  // every token but the first and "##" continuations, then, token by token,
+  // the space before . ? ! , and English clitics dropped.
+  std::string decode(std::span<const std::int32_t> ids) const override {
+    static constexpr std::pair<std::string_view, std::string_view> kCleanup[] = {
+        {" .", "."},   {" ?", "?"},     {" !", "!"},    {" ,", ","},
+        {" ' ", "'"},  {" n't", "n't"}, {" 'm", "'m"},  {" do not", " don't"},
+        {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    std::string out, piece;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::string& token = tokens_[checked_index(ids[i])];
+      if (i == 0) {
+        piece = token;
+      } else if (token.starts_with("##")) {
+        piece = token.substr(2);
+      } else {
+        piece = " " + token;
+      }
+      for (const auto& [from, to] : kCleanup) {
+        for (std::size_t at = piece.find(from); at != std::string::npos;
+             at = piece.find(from, at + to.size())) {
+          piece.replace(at, from.size(), to);
+        }
+      }
+      out += piece;
     }
-    return tokens_[static_cast<std::size_t>(id)];
+    return out;
   }
 
   std::size_t vocab_size() const override { return tokens_.size(); }
   const SpecialTokens& special_tokens() const override { return specials_; }
 
  private:
+  std::size_t checked_index(std::int32_t id) const {
+    if (id < 0 || static_cast<std::size_t>(id) >= tokens_.size()) {
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("token id {} is not in the vocabulary ({} entries)", id, tokens_.size()));
+    }
+    return static_cast<std::size_t>(id);
+  }
+
   struct Scratch {
     std::vector<char32_t> cleaned, lowered;
     std::string word, key;

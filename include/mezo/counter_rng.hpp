@@ -212,5 +212,25 @@ MEZO_HOST_DEVICE inline std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Every random draw of libmezo other than z (random weights, PEFT inits, the
+// example's batch sampling) takes its key from stream_key(seed, stream, index):
+// a pure function of its arguments on every platform and standard library
+// (std::*_distribution differ between libstdc++ and libc++), and one named
+// stream per use, so no two uses draw the same numbers. The values are
+// arbitrary but fixed: changing one changes every result drawn from it.
+enum class Stream : std::uint64_t {
+  lora_init = 0x4C6F5241ull,                 // LoRA A matrices, index = factor
+  prefix_tokens = 0x50726546ull,             // prefix tuning's real-activation tokens, index = token
+  prefix_random = 0x52616E64ull,             // prefix tuning's random init, index = tensor
+  encoder_random_weights = 0x456E635774ull,  // MaskedLM::random, index 0
+  decoder_random_weights = 0x4465635774ull,  // CausalLM::random, index 0
+  batch_sampling = 0x5851F42D4C957F2Dull,    // mezo-sst2's batches, index = step
+};
+
+MEZO_HOST_DEVICE inline std::uint64_t stream_key(std::uint64_t seed, Stream stream,
+                                                 std::uint64_t index) {
+  return mix64(seed ^ mix64(index + static_cast<std::uint64_t>(stream)));
+}
+
 }  // namespace rng
 MEZO_END_NAMESPACE

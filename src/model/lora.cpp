@@ -1,5 +1,7 @@
-// LoRA on a MaskedLM: y = x·Wᵀ + b + (alpha / rank)·(x·Aᵀ)·Bᵀ, never merged
-// while training (see mezo/model/peft.hpp and MaskedLM::merge_lora).
+// LoRA on any model family: y = x·Wᵀ + b + (alpha / rank)·(x·Aᵀ)·Bᵀ, never
+// merged while training (see mezo/model/peft.hpp and MaskedLM::merge_lora).
+// The model names its adaptable projections (LoraSite); this file validates,
+// lays out, initialises, applies and merges the factors.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,10 +22,6 @@ constexpr std::array<const char*, model::kNumLoraTargets> kTargetNames = {
 // The same roles under their short names (q_proj, up_proj, ... of decoders).
 constexpr std::array<const char*, model::kNumLoraTargets> kShortNames = {"q",  "k",    "v",   "o",
                                                                          "up", "down", "gate"};
-// Where each target sits in the Hugging Face module tree, for the tensor names.
-constexpr std::array<const char*, model::kNumLoraTargets> kModulePaths = {
-    "attention.self.query",   "attention.self.key", "attention.self.value",
-    "attention.output.dense", "intermediate.dense", "output.dense", nullptr};
 
 [[noreturn]] void fail(const std::string& message) {
   throw Error(ErrorCode::invalid_argument, message);
@@ -47,51 +45,41 @@ LoraTarget parse_lora_target(std::string_view name) {
 
 namespace model {
 
-LoraState make_lora(const TransformerConfig& c, const ModelWeights& w, const ParamSet& base,
-                    bool has_head, const LoraOptions& o, PeftBuffer& buffer) {
+LoraState make_lora(std::span<const LoraSite> sites, std::size_t num_layers, const LoraOptions& o,
+                    PeftBuffer& buffer) {
   if (o.rank < 1) fail(fmt::format("LoraOptions: rank must be >= 1, got {}", o.rank));
   if (!(o.alpha > 0) || !std::isfinite(o.alpha))
     fail(fmt::format("LoraOptions: alpha must be finite and > 0, got {}", o.alpha));
-  if (o.targets.empty()) fail("LoraOptions: no targets (at least one of query, value, ...)");
+  if (o.targets.empty()) fail("LoraOptions: no targets (at least one of q, v, ...)");
   std::array<bool, kNumLoraTargets> chosen{};
   for (const LoraTarget t : o.targets) {
     const auto i = static_cast<std::size_t>(t);
     if (i >= kNumLoraTargets) fail(fmt::format("LoraOptions: unknown target {}", i));
     if (chosen[i]) fail(fmt::format("LoraOptions: target '{}' is listed twice", to_string(t)));
     chosen[i] = true;
+    if (std::none_of(sites.begin(), sites.end(), [&](const LoraSite& s) { return s.target == t; }))
+      fail(fmt::format("LoraOptions: this model has no '{}' projection to adapt", to_string(t)));
   }
-  if (o.train_head && !has_head)
-    fail("LoraOptions: train_head needs an MLM head, and this checkpoint has none");
-  if (chosen[static_cast<std::size_t>(LoraTarget::gate)])
-    fail("LoraOptions: target 'gate' is a decoder's gated-MLP projection; encoders have none");
 
   LoraState s;
   s.enabled = true;
   s.rank = o.rank;
   s.scale = o.alpha / static_cast<float>(o.rank);
-  const std::int64_t H = c.hidden_size, I = c.intermediate_size, r = o.rank;
-  for (std::size_t l = 0; l < w.layers.size(); ++l) {
-    const LayerWeights& lw = w.layers[l];
-    const std::array<const float*, kNumLoraTargets> matrices = {
-        lw.query_w, lw.key_w, lw.value_w, lw.attn_out_w, lw.inter_w, lw.out_w, nullptr};
-    const std::array<std::int64_t, kNumLoraTargets> ins = {H, H, H, H, H, I, 0};
-    const std::array<std::int64_t, kNumLoraTargets> outs = {H, H, H, H, I, H, 0};
-    auto& row = s.index.emplace_back();
-    row.fill(-1);
-    // Targets in their fixed order, not the order listed: the same set of
-    // targets gives the same tensor order, hence the same z.
-    for (std::size_t t = 0; t < kNumLoraTargets; ++t) {
-      if (!chosen[t]) continue;
-      const std::string name = fmt::format("encoder.layer.{}.{}", l, kModulePaths[t]);
-      LoraFactor f;
-      f.in = ins[t];
-      f.out = outs[t];
-      f.w = matrices[t];
-      f.a = buffer.add(name + ".lora_A.weight", static_cast<std::uint64_t>(r * f.in));
-      f.b = buffer.add(name + ".lora_B.weight", static_cast<std::uint64_t>(f.out * r));
-      row[t] = static_cast<int>(s.factors.size());
-      s.factors.push_back(f);
-    }
+  s.index.assign(num_layers, {});
+  for (auto& row : s.index) row.fill(-1);
+  const std::int64_t r = o.rank;
+  // Sites in the model's fixed order, not the order the targets were listed:
+  // the same set of targets gives the same tensor order, hence the same z.
+  for (const LoraSite& site : sites) {
+    if (!chosen[static_cast<std::size_t>(site.target)]) continue;
+    LoraFactor f;
+    f.in = site.in;
+    f.out = site.out;
+    f.w = site.w;
+    f.a = buffer.add(site.module + ".lora_A.weight", static_cast<std::uint64_t>(r * f.in));
+    f.b = buffer.add(site.module + ".lora_B.weight", static_cast<std::uint64_t>(f.out * r));
+    s.index[site.layer][static_cast<std::size_t>(site.target)] = static_cast<int>(s.factors.size());
+    s.factors.push_back(f);
   }
   // A ~ U(−1/√in, 1/√in): kaiming_uniform_(a = √5) as nn.Linear and the LoRA
   // reference initialise it; B stays zero. Element j of factor k takes Philox
@@ -99,22 +87,13 @@ LoraState make_lora(const TransformerConfig& c, const ModelWeights& w, const Par
   for (std::size_t k = 0; k < s.factors.size(); ++k) {
     const LoraFactor& f = s.factors[k];
     const float bound = 1.0f / std::sqrt(static_cast<float>(f.in));
-    const std::uint64_t key = rng::mix64(o.seed ^ rng::mix64(k + 0x4C6F5241ull));
+    const std::uint64_t key = rng::stream_key(o.seed, rng::Stream::lora_init, k);
     float* a = buffer.at(f.a);
     const std::int64_t count = r * f.in;
     for (std::int64_t j = 0; j < count; ++j) {
       const auto block = rng::philox_block(key, static_cast<std::uint64_t>(j) >> 2);
       const float u = rng::uniform_open1(block.v[j & 3]);  // [0, 1)
       a[j] = (2.0f * u - 1.0f) * bound;
-    }
-  }
-  if (o.train_head) {
-    // The head's tensors follow the encoder's in the base set; a decoder tied
-    // to the word embeddings is not among them.
-    const std::size_t first_head = 5 + 16 * w.layers.size();
-    for (std::size_t i = first_head; i < base.views().size(); ++i) {
-      const ParamView& v = base.views()[i];
-      buffer.add_external(v.name, v.f32(), v.size);
     }
   }
   return s;
@@ -175,9 +154,8 @@ void check_merged_factors(const LoraState& lora, const PeftBuffer& buffer) {
       if (std::memcmp(buffer.at(offset), lora.snapshot.data() + at,
                       static_cast<std::size_t>(count) * sizeof(float)) != 0) {
         fail(
-            "MaskedLM: the LoRA factors changed while merged into the base weights, so the "
-            "change never reaches the forward; call unmerge_lora() before training (merge only "
-            "to export)");
+            "the LoRA factors changed while merged into the base weights, so the change never "
+            "reaches the forward; call unmerge_lora() before training (merge only to export)");
       }
       at += static_cast<std::size_t>(count);
     }

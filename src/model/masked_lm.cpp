@@ -261,8 +261,30 @@ namespace {
 void MaskedLM::enable_lora(const LoraOptions& options) {
   Impl& m = *impl_;
   if (m.lora.enabled) peft_error("LoRA is already enabled (enable_lora may be called once)");
-  m.lora = model::make_lora(m.config, m.store.weights(), m.store.params(), m.store.has_mlm_head(),
-                            options, m.peft);
+  if (options.train_head && !m.store.has_mlm_head())
+    peft_error("LoraOptions: train_head needs an MLM head, and this checkpoint has none");
+  const std::int64_t H = m.config.hidden_size, I = m.config.intermediate_size;
+  std::vector<model::LoraSite> sites;
+  const model::ModelWeights& w = m.store.weights();
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    const model::LayerWeights& lw = w.layers[l];
+    const std::string layer = fmt::format("encoder.layer.{}.", l);
+    sites.push_back({l, LoraTarget::query, layer + "attention.self.query", H, H, lw.query_w});
+    sites.push_back({l, LoraTarget::key, layer + "attention.self.key", H, H, lw.key_w});
+    sites.push_back({l, LoraTarget::value, layer + "attention.self.value", H, H, lw.value_w});
+    sites.push_back(
+        {l, LoraTarget::attention_output, layer + "attention.output.dense", H, H, lw.attn_out_w});
+    sites.push_back({l, LoraTarget::intermediate, layer + "intermediate.dense", H, I, lw.inter_w});
+    sites.push_back({l, LoraTarget::output, layer + "output.dense", I, H, lw.out_w});
+  }
+  m.lora = model::make_lora(sites, w.layers.size(), options, m.peft);
+  if (options.train_head) {
+    // The head's own tensors, as views onto the model's weights (a decoder
+    // tied to the word embeddings is not among them).
+    const auto views = m.store.params().views();
+    for (std::size_t i = m.store.first_head_view(); i < views.size(); ++i)
+      m.peft.add_external(views[i].name, views[i].f32(), views[i].size);
+  }
 }
 
 void MaskedLM::enable_prefix(const PrefixOptions& options) {
@@ -270,27 +292,26 @@ void MaskedLM::enable_prefix(const PrefixOptions& options) {
   if (m.prefix.enabled)
     peft_error("prefix tuning is already enabled (enable_prefix may be called once)");
   if (m.lora.merged) peft_error("enable_prefix while LoRA is merged: unmerge_lora() first");
-  model::validate_prefix(m.config, options);
+  // Never the pad id, which would change RoBERTa's position ids.
+  const model::PrefixShape shape{.layers = m.config.num_hidden_layers,
+                                 .width = m.config.hidden_size,
+                                 .max_tokens = model::max_sequence_length(m.config),
+                                 .vocab_size = m.config.vocab_size,
+                                 .excluded_id = m.config.pad_token_id,
+                                 .layer_name = "encoder.layer.{}.attention.prefix_"};
+  model::validate_prefix(shape, options);
   std::vector<float> kv;
   std::vector<std::int32_t> ids;
   if (options.init == PrefixInit::real_activations && options.tokens > 0) {
     // The frozen model on the m tokens as one sequence, with the positions
     // and token types any sequence gets; no special tokens, as the MeZO code.
-    ids = model::draw_prefix_tokens(m.config, options.tokens, options.seed);
+    ids = model::draw_prefix_tokens(shape, options.tokens, options.seed);
     TokenBatch batch{1, options.tokens, ids, {options.tokens}};
     ThreadScope scope(m.threads());
     m.encode(batch, /*use_peft=*/false, &kv);
   }
-  model::PrefixState state = model::make_prefix(m.config, options, m.peft);
-  if (!kv.empty()) {
-    const std::size_t size = static_cast<std::size_t>(options.tokens * m.config.hidden_size);
-    for (std::size_t l = 0; l < state.keys.size(); ++l) {
-      std::copy_n(kv.begin() + static_cast<std::ptrdiff_t>(2 * l * size), size,
-                  m.peft.at(state.keys[l]));
-      std::copy_n(kv.begin() + static_cast<std::ptrdiff_t>((2 * l + 1) * size), size,
-                  m.peft.at(state.values[l]));
-    }
-  }
+  model::PrefixState state = model::make_prefix(shape, options, m.peft);
+  if (!kv.empty()) model::fill_prefix(state, kv, shape.width, m.peft);
   state.token_ids = std::move(ids);
   m.prefix = std::move(state);
 }

@@ -1,16 +1,17 @@
-// The state behind MaskedLM's parameter-efficient fine-tuning: the PEFT
-// buffer, and where the LoRA factors and prefix vectors live in it.
+// The state behind parameter-efficient fine-tuning, shared by both model
+// families: the PEFT buffer, and where the LoRA factors and prefix vectors
+// live in it. The families say where LoRA can go (LoraSite) and how big a
+// prefix is (PrefixShape); everything else is here and in lora.cpp/prefix.cpp.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "mezo/model/config.hpp"
 #include "mezo/model/peft.hpp"
 #include "mezo/params.hpp"
-#include "model/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {
@@ -74,12 +75,22 @@ struct PrefixState {
   std::vector<std::int32_t> token_ids;      // real-activation init: the tokens used
 };
 
+// One projection LoRA can adapt: W (out × in) of `target` in `layer`, named
+// after its module ("model.layers.3.self_attn.q_proj") for the factors' names.
+struct LoraSite {
+  std::size_t layer;
+  LoraTarget target;
+  std::string module;
+  std::int64_t in, out;
+  const float* w;
+};
+
 // lora.cpp
-// Validates `options`, lays out and initialises the factors (A Kaiming-
-// uniform, B zero) in `buffer`, and adds the head's views if asked.
-LoraState make_lora(const TransformerConfig& config, const ModelWeights& weights,
-                    const ParamSet& base, bool has_head, const LoraOptions& options,
-                    PeftBuffer& buffer);
+// Validates `options` against the sites (every listed target must have one),
+// lays out the chosen sites' factors in site order in `buffer` and
+// initialises them (A Kaiming-uniform from the seed, B zero).
+LoraState make_lora(std::span<const LoraSite> sites, std::size_t num_layers,
+                    const LoraOptions& options, PeftBuffer& buffer);
 // y (n × out) += scale · (x·Aᵀ)·Bᵀ, through cpu::linear (thread-count
 // independent). t and u are scratch, grown as needed.
 void add_lora(const LoraState& lora, const PeftBuffer& buffer, const LoraFactor& factor,
@@ -90,16 +101,31 @@ void unmerge_lora(LoraState& lora);
 // Throws mezo::Error if the factors differ from their snapshot at the merge.
 void check_merged_factors(const LoraState& lora, const PeftBuffer& buffer);
 
+// What a model's prefix looks like.
+struct PrefixShape {
+  std::int64_t layers = 0;
+  std::int64_t width = 0;          // floats per position: key/value heads × head size
+  std::int64_t max_tokens = 0;     // positions a sequence of prefix tokens may take
+  std::int64_t vocab_size = 0;
+  std::int64_t excluded_id = -1;   // never drawn for the real-activation init (-1: none)
+  std::string layer_name;          // fmt pattern of a layer's tensors, "...layer.{}.attention.prefix_"
+};
+
 // prefix.cpp
-void validate_prefix(const TransformerConfig& config, const PrefixOptions& options);
-// The `tokens` vocabulary ids of the real-activation init (never pad_token_id,
-// which would change RoBERTa's position ids), from Philox keyed by seed.
-std::vector<std::int32_t> draw_prefix_tokens(const TransformerConfig& config, int tokens,
+void validate_prefix(const PrefixShape& shape, const PrefixOptions& options);
+// The `tokens` vocabulary ids of the real-activation init (never
+// shape.excluded_id), from Philox keyed by seed.
+std::vector<std::int32_t> draw_prefix_tokens(const PrefixShape& shape, int tokens,
                                              std::uint64_t seed);
-// Lays out the prefix tensors in `buffer`; fills them with N(0, std²) for a
-// random init (the caller copies real activations in otherwise).
-PrefixState make_prefix(const TransformerConfig& config, const PrefixOptions& options,
+// Lays out the prefix tensors ("<layer_name>key", "<layer_name>value" per
+// layer, tokens × width each) in `buffer`; fills them with N(0, std²) for a
+// random init (the model copies real activations in otherwise).
+PrefixState make_prefix(const PrefixShape& shape, const PrefixOptions& options,
                         PeftBuffer& buffer);
+// Copies captured activations into the prefix: `kv` holds, per layer, the
+// keys then the values of the tokens ([layer][k, v][tokens × width]).
+void fill_prefix(const PrefixState& prefix, std::span<const float> kv, std::int64_t width,
+                 PeftBuffer& buffer);
 
 }  // namespace model
 MEZO_END_NAMESPACE

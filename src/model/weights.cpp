@@ -83,6 +83,7 @@ void WeightStore::lay_out(const TransformerConfig& c, const Naming& n, bool tied
     add(p + "output.LayerNorm.weight", {H});
     add(p + "output.LayerNorm.bias", {H});
   }
+  first_head_view_ = entries_.size();
   if (with_head) {
     add(n.head_dense + ".weight", {H, H});
     add(n.head_dense + ".bias", {H});

@@ -48,6 +48,9 @@ class WeightStore {
   // False for an encoder-only checkpoint (e.g. a sentence encoder): no MLM head.
   bool has_mlm_head() const { return has_mlm_head_; }
   const ModelWeights& weights() const { return weights_; }
+  // The index in params() of the MLM head's first tensor (= params().views()
+  // .size() without a head): the head's tensors are the views from there on.
+  std::size_t first_head_view() const { return first_head_view_; }
 
  private:
   struct Entry {
@@ -71,6 +74,7 @@ class WeightStore {
   ParamSet params_;
   ModelWeights weights_{};
   bool has_mlm_head_ = true;
+  std::size_t first_head_view_ = 0;
 };
 
 }  // namespace model

@@ -48,7 +48,18 @@ class MEZO_API CausalLM final : public LanguageModel {
   // (a tied head once, as the embedding).
   const ParamSet& params() const override;
   const ParamSet& peft_params() const override;
-  // Not implemented for decoders yet: both throw mezo::Error(unsupported).
+  // Parameter-efficient fine-tuning, as MaskedLM's (mezo/model/peft.hpp):
+  // the trainable tensors go to peft_params() and the base is never written.
+  // LoRA adapts the projections by role (q, k, v, o, gate, up, down; the
+  // default q and v), factors named "model.layers.L.self_attn.q_proj.lora_A
+  // .weight" (A: rank × in) and "...lora_B.weight" (B: out × rank);
+  // train_head adds the final norm and an untied LM head. Prefix tuning adds
+  // m keys and values per layer shaped for grouped-query attention
+  // ("model.layers.L.self_attn.prefix_key" / "prefix_value", m × kv_heads·
+  // head_dim); keys are stored after RoPE at positions 0..m−1 and every
+  // sequence then takes positions m, m+1, ..., so the real-activation init
+  // is exactly a key/value cache of m random tokens. Throws mezo::Error for
+  // bad options or enabling a method twice.
   void enable_lora(const LoraOptions& options) override;
   void enable_prefix(const PrefixOptions& options) override;
 

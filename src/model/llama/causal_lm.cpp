@@ -39,9 +39,13 @@ struct CausalLM::Impl {
   ModelOptions options;
   DecoderWeights weights;
   std::vector<float> inv_freq;
-  model::PeftBuffer peft;  // parameter-efficient tensors (none yet for decoders)
+  // Parameter-efficient fine-tuning: the trainable tensors and their layout.
+  model::PeftBuffer peft;
+  model::LoraState lora;
+  model::PrefixState prefix;
   // Activations of the packed batch, reused across forwards.
   std::vector<float> hidden, normed, q, k, v, context, projected, gate, up, scratch, head_in;
+  std::vector<float> lora_t, lora_u;
   std::vector<std::int32_t> positions;
   std::vector<std::int64_t> row_offsets;
 
@@ -53,10 +57,26 @@ struct CausalLM::Impl {
 
   int threads() const { return model::resolve_threads(options.num_threads); }
 
+  // Prefix positions every sequence starts after (0 without prefix tuning).
+  std::int64_t prefix_tokens(bool use_peft) const {
+    return use_peft && prefix.enabled ? prefix.tokens : 0;
+  }
+
   // Runs every layer over the batch's real tokens; leaves the last hidden
-  // states, packed (Σ lengths × hidden), in `hidden`.
-  void forward(const TokenBatch& batch) {
+  // states, packed (Σ lengths × hidden), in `hidden`. use_peft = false runs
+  // the frozen base model (no LoRA, no prefix); `capture`, if given,
+  // receives each layer's keys (after RoPE) and values,
+  // [layer][k, v][Σ lengths × kv_heads·head_dim].
+  //
+  // With a prefix of m positions, a sequence's tokens take positions m, m+1,
+  // ... as if the m prefix tokens came before it (the prefix holds keys
+  // already rotated for positions 0..m−1, as a key/value cache does), so the
+  // real-activation init equals prepending those tokens.
+  void forward(const TokenBatch& batch, bool use_peft = true,
+               std::vector<float>* capture = nullptr) {
     const DecoderConfig& c = config;
+    const std::int64_t m = prefix_tokens(use_peft);
+    const bool lora_on = use_peft && lora.enabled;
     const std::int64_t H = c.hidden_size, I = c.intermediate_size, d = c.head_dim;
     const std::int64_t q_width = c.num_attention_heads * d, kv_width = c.num_key_value_heads * d;
     row_offsets.resize(static_cast<std::size_t>(batch.rows));
@@ -74,13 +94,19 @@ struct CausalLM::Impl {
     ensure_size(v, n * kv_width);
     ensure_size(gate, n * I);
     ensure_size(up, n * I);
-    ensure_size(scratch, static_cast<std::int64_t>(threads()) * batch.seq_len * batch.seq_len);
+    ensure_size(scratch, static_cast<std::int64_t>(threads()) * batch.seq_len * (batch.seq_len + m));
+    if (capture != nullptr) capture->assign(static_cast<std::size_t>(2 * n * kv_width) * weights.num_layers(), 0.0f);
+    const auto adapt = [&](std::size_t l, LoraTarget target, const float* x, float* y) {
+      if (!lora_on) return;
+      if (const model::LoraFactor* f = lora.find(l, target))
+        model::add_lora(lora, peft, *f, x, n, y, lora_t, lora_u);
+    };
     positions.resize(static_cast<std::size_t>(n));
     const float* embed = weights.embed();
     for (std::int64_t r = 0; r < batch.rows; ++r) {
       for (std::int64_t t = 0; t < batch.lengths[r]; ++t) {
         const std::int64_t i = row_offsets[static_cast<std::size_t>(r)] + t;
-        positions[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(t);
+        positions[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(m + t);
         const std::int64_t id = batch.ids[static_cast<std::size_t>(r * batch.seq_len + t)];
         std::copy_n(embed + id * H, H, hidden.data() + i * H);
       }
@@ -91,7 +117,7 @@ struct CausalLM::Impl {
                                            .kv_heads = c.num_key_value_heads,
                                            .head_dim = d,
                                            .causal = true,
-                                           .prefix = 0,
+                                           .prefix = m,
                                            .row_offsets = row_offsets.data()};
     namespace cpu = model::cpu;
     for (std::size_t l = 0; l < weights.num_layers(); ++l) {
@@ -99,20 +125,33 @@ struct CausalLM::Impl {
       // Attention block: x + o(attention(rope(q), rope(k), v)) of rms_norm(x).
       cpu::rms_norm(hidden.data(), n, H, w[Slot::attn_norm], c.rms_norm_eps, normed.data());
       cpu::linear(normed.data(), n, H, w[Slot::q_w], w[Slot::q_b], q_width, q.data());
+      adapt(l, LoraTarget::query, normed.data(), q.data());
       cpu::linear(normed.data(), n, H, w[Slot::k_w], w[Slot::k_b], kv_width, k.data());
+      adapt(l, LoraTarget::key, normed.data(), k.data());
       cpu::linear(normed.data(), n, H, w[Slot::v_w], w[Slot::v_b], kv_width, v.data());
+      adapt(l, LoraTarget::value, normed.data(), v.data());
       cpu::rope(q.data(), n, c.num_attention_heads, d, positions.data(), inv_freq.data());
       cpu::rope(k.data(), n, c.num_key_value_heads, d, positions.data(), inv_freq.data());
+      if (capture != nullptr) {
+        float* out = capture->data() + static_cast<std::ptrdiff_t>(2 * l * n * kv_width);
+        std::copy_n(k.data(), n * kv_width, out);
+        std::copy_n(v.data(), n * kv_width, out + n * kv_width);
+      }
       cpu::attention(shape, q.data(), k.data(), v.data(), batch.lengths.data(), context.data(),
-                     scratch.data(), threads());
+                     scratch.data(), threads(), m > 0 ? peft.at(prefix.keys[l]) : nullptr,
+                     m > 0 ? peft.at(prefix.values[l]) : nullptr);
       cpu::linear(context.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected.data());
+      adapt(l, LoraTarget::attention_output, context.data(), projected.data());
       cpu::add_scaled(hidden.data(), projected.data(), n * H, 1.0f);
       // MLP block: x + down(silu(gate(h)) · up(h)), h = rms_norm(x).
       cpu::rms_norm(hidden.data(), n, H, w[Slot::mlp_norm], c.rms_norm_eps, normed.data());
       cpu::linear(normed.data(), n, H, w[Slot::gate_w], nullptr, I, gate.data());
+      adapt(l, LoraTarget::gate, normed.data(), gate.data());
       cpu::linear(normed.data(), n, H, w[Slot::up_w], nullptr, I, up.data());
+      adapt(l, LoraTarget::intermediate, normed.data(), up.data());
       cpu::swiglu(gate.data(), up.data(), n * I);
       cpu::linear(gate.data(), n, I, w[Slot::down_w], nullptr, H, projected.data());
+      adapt(l, LoraTarget::output, gate.data(), projected.data());
       cpu::add_scaled(hidden.data(), projected.data(), n * H, 1.0f);
     }
   }
@@ -155,19 +194,74 @@ std::int64_t CausalLM::max_sequence_length() const {
 const ParamSet& CausalLM::params() const { return impl_->weights.params(); }
 const ParamSet& CausalLM::peft_params() const { return impl_->peft.params(); }
 
-void CausalLM::enable_lora(const LoraOptions&) {
-  throw Error(ErrorCode::unsupported, "CausalLM: LoRA on decoders is not implemented yet");
+namespace {
+[[noreturn]] void peft_error(const std::string& message) {
+  throw Error(ErrorCode::invalid_argument, "CausalLM: " + message);
 }
-void CausalLM::enable_prefix(const PrefixOptions&) {
-  throw Error(ErrorCode::unsupported, "CausalLM: prefix tuning on decoders is not implemented yet");
+}  // namespace
+
+void CausalLM::enable_lora(const LoraOptions& options) {
+  Impl& m = *impl_;
+  if (m.lora.enabled) peft_error("LoRA is already enabled (enable_lora may be called once)");
+  // Every projection the family's table gives a LoRA role.
+  const DecoderWeights& w = m.weights;
+  std::vector<model::LoraSite> sites;
+  for (std::size_t i = 0; i < w.table().size(); ++i) {
+    const model::llama::TensorSpec& spec = w.table()[i];
+    if (!spec.lora) continue;
+    const std::string module = spec.hf_name.substr(0, spec.hf_name.size() - std::string(".weight").size());
+    sites.push_back({static_cast<std::size_t>(spec.layer), *spec.lora, module, spec.shape[1],
+                     spec.shape[0], w.data(i)});
+  }
+  m.lora = model::make_lora(sites, w.num_layers(), options, m.peft);
+  if (options.train_head) {
+    // The final norm and an untied LM head, as views onto the model's weights
+    // (a head tied to the token embeddings is not trained: it is the input table too).
+    const auto views = w.params().views();
+    for (std::size_t i = 0; i < w.table().size(); ++i) {
+      const Slot slot = w.table()[i].slot;
+      if (slot == Slot::final_norm || slot == Slot::lm_head)
+        m.peft.add_external(views[i].name, views[i].f32(), views[i].size);
+    }
+  }
+}
+
+void CausalLM::enable_prefix(const PrefixOptions& options) {
+  Impl& m = *impl_;
+  if (m.prefix.enabled)
+    peft_error("prefix tuning is already enabled (enable_prefix may be called once)");
+  const DecoderConfig& c = m.config;
+  const model::PrefixShape shape{.layers = c.num_hidden_layers,
+                                 .width = c.num_key_value_heads * c.head_dim,
+                                 .max_tokens = c.max_position_embeddings - 1,
+                                 .vocab_size = c.vocab_size,
+                                 .excluded_id = -1,
+                                 .layer_name = "model.layers.{}.self_attn.prefix_"};
+  model::validate_prefix(shape, options);
+  std::vector<float> kv;
+  std::vector<std::int32_t> ids;
+  if (options.init == PrefixInit::real_activations && options.tokens > 0) {
+    // The frozen model on the m tokens as one sequence from position 0: their
+    // keys (after RoPE) and values are exactly a cache of those tokens.
+    ids = model::draw_prefix_tokens(shape, options.tokens, options.seed);
+    const TokenBatch batch{1, options.tokens, ids, {options.tokens}};
+    model::ThreadScope scope(m.threads());
+    m.forward(batch, /*use_peft=*/false, &kv);
+  }
+  model::PrefixState state = model::make_prefix(shape, options, m.peft);
+  if (!kv.empty()) model::fill_prefix(state, kv, shape.width, m.peft);
+  state.token_ids = std::move(ids);
+  m.prefix = std::move(state);
 }
 
 void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
                       std::span<const std::int32_t> vocab_ids, std::span<float> out) {
   Impl& m = *impl_;
   const DecoderConfig& c = m.config;
+  // A prefix takes the first positions of the model's range.
   model::validate_score_request(batch, queries, vocab_ids, out.size(), c.vocab_size,
-                                c.max_position_embeddings, "CausalLM", "CausalLM::logits");
+                                c.max_position_embeddings - m.prefix_tokens(true), "CausalLM",
+                                "CausalLM::logits");
   model::ThreadScope scope(m.threads());
   m.forward(batch);
   const std::int64_t H = c.hidden_size;

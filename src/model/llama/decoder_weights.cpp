@@ -15,9 +15,6 @@ namespace model::llama {
 
 namespace {
 
-// The random init's stream: z-like normals keyed by (seed, this constant).
-constexpr std::uint64_t kRandomWeightsStream = 0x4C6C616D61577473ull;  // "LlamaWts"
-
 std::string shape_text(const std::vector<std::int64_t>& shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
 }
@@ -141,7 +138,7 @@ DecoderWeights::DecoderWeights(const DecoderConfig& config, const GgufFile& file
 
 DecoderWeights::DecoderWeights(const DecoderConfig& config, std::uint64_t seed, bool untie_head)
     : DecoderWeights(config, untie_head) {
-  const std::uint64_t key = rng::mix64(seed ^ kRandomWeightsStream);
+  const std::uint64_t key = rng::stream_key(seed, rng::Stream::decoder_random_weights, 0);
   for (std::size_t i = 0; i < table_.size(); ++i) {
     const TensorSpec& spec = table_[i];
     float* p = data(i);

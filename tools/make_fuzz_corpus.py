@@ -127,6 +127,70 @@ for target in ("bpe_encode", "wordpiece_encode"):
     put(target, "invalid_utf8", b"valid then \xc3\x28 broken \xff and cut \xe6\x9d")
     put(target, "overlong", b"\xc0\xaf \xe0\x80\xaf \xed\xa0\x80 surrogate")
 
+# --- byte-level BPE under each pre-tokenizer: first byte picks it (0 gpt2, 1 smollm, 2 llama3, 3 qwen2)
+decoder_texts = {
+    "chat": "<|im_start|>user\nIt's 12345 o'clock!<|im_end|>\n",
+    "contractions": "I'M HERE'S they'll 'tis rock 'n' roll",
+    "whitespace": "a  b\t\tc \n\n  d\r\n\r\ne   \u3000f\u00a0 ",
+    "unicode": texts["unicode"],
+    "numbers": "\u0663\u0664 \u216b \u00bd 1,000,000 3.14 x1y22z333",
+    "punctuation": "?!\r\n\r\nok (hello) [x] ...\n",
+}
+for name, text in decoder_texts.items():
+    for pre in range(4):
+        put("byte_bpe_encode", f"{name}_{pre}", bytes([pre]) + text.encode())
+put("byte_bpe_encode", "invalid_utf8", b"\x02" + b"valid then \xc3\x28 broken \xff")
+
+
+# --- Hugging Face tokenizer.json with a byte-level BPE model -----------------------------
+def byte_level_alphabet():
+    out, n = [], 256
+    for b in range(256):
+        printable = 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or b >= 0xAE
+        out.append(chr(b) if printable else chr(n))
+        n += 0 if printable else 1
+    return out
+
+
+def hf_json(pre_tokenizer, merges=None, normalizer=None, added=None, model_extra=None):
+    vocab = {t: i for i, t in enumerate(byte_level_alphabet())}
+    for t in ("\u0120t", "he", "\u0120the"):
+        vocab[t] = len(vocab)
+    model = {"type": "BPE", "dropout": None, "unk_token": None, "vocab": vocab,
+             "merges": merges if merges is not None else [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"]]}
+    model.update(model_extra or {})
+    if added is None:
+        added = [{"id": len(vocab) + i, "content": c, "single_word": False, "lstrip": False, "rstrip": False,
+                  "normalized": False, "special": True} for i, c in enumerate(["<|im_start|>", "<|im_end|>"])]
+    return json.dumps({"version": "1.0", "added_tokens": added, "normalizer": normalizer,
+                       "pre_tokenizer": pre_tokenizer, "post_processor": None,
+                       "decoder": {"type": "ByteLevel"}, "model": model}, ensure_ascii=False)
+
+
+byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+llama3_split = {"type": "Split", "behavior": "Isolated", "invert": False, "pattern": {"Regex":
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"}}
+no_regex = {**byte_level, "use_regex": False}
+put("hf_tokenizer_json", "gpt2", hf_json(byte_level))
+put("hf_tokenizer_json", "smollm", hf_json({"type": "Sequence", "pretokenizers": [
+    {"type": "Digits", "individual_digits": True}, byte_level]}))
+put("hf_tokenizer_json", "llama3", hf_json({"type": "Sequence", "pretokenizers": [llama3_split, no_regex]},
+                                           model_extra={"ignore_merges": True}))
+put("hf_tokenizer_json", "qwen2_nfc", hf_json({"type": "Sequence", "pretokenizers": [
+    {**llama3_split, "pattern": {"Regex": llama3_split["pattern"]["Regex"].replace("{1,3}", "")}}, no_regex]},
+    normalizer={"type": "NFC"}))
+put("hf_tokenizer_json", "merges_as_strings", hf_json(byte_level, merges=["\u0120 t", "h e", "\u0120t he"]))
+put("hf_tokenizer_json", "merge_of_unknown", hf_json(byte_level, merges=[["q", "zz"]]))
+put("hf_tokenizer_json", "merge_one_field", hf_json(byte_level, merges=["he"]))
+put("hf_tokenizer_json", "added_conflict", hf_json(byte_level, added=[{"id": 3, "content": "<x>", "special": True}]))
+put("hf_tokenizer_json", "added_huge_id", hf_json(byte_level, added=[{"id": 1 << 40, "content": "<x>"}]))
+put("hf_tokenizer_json", "lstrip_rstrip", hf_json(byte_level, added=[
+    {"id": 259, "content": "<m>", "lstrip": True, "rstrip": True, "special": True}]))
+put("hf_tokenizer_json", "unsupported_pre", hf_json({"type": "Whitespace"}))
+put("hf_tokenizer_json", "wordpiece", json.dumps({"model": {"type": "WordPiece", "vocab": {"a": 0}}}))
+put("hf_tokenizer_json", "truncated", hf_json(byte_level)[:200])
+put("hf_tokenizer_json", "bad_utf8", hf_json(byte_level).encode().replace(b"he", b"h\xff", 1))
+
 # --- GLUE TSV ------------------------------------------------------------------------
 rows = ["a gripping film\t1", "dull and lifeless\t0", "warm , funny\t1", "a mess\t0",
         "superb acting\t1", "boring\t0", "lovely\t1", "tedious\t0", "great fun\t1", "awful\t0"]

@@ -10,9 +10,11 @@
   X(gguf, false)               \
   X(config_json, false)        \
   X(bpe_files, false)          \
+  X(hf_tokenizer_json, false)  \
   X(wordpiece_vocab, false)    \
   X(bpe_encode, true)          \
   X(wordpiece_encode, true)    \
+  X(byte_bpe_encode, false)    \
   X(labeled_tsv, false)        \
   X(kshot_split, false)        \
   X(trajectory, false)

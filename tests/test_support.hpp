@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mezo/error.hpp>
 #include <random>
 #include <vector>
@@ -48,7 +49,12 @@ inline fs::path write_bytes(const fs::path& path, const std::string& bytes) {
   return path;
 }
 
-// Runs `f`, which must throw mezo::Error with `code`, and returns the message.
+// The whole contents of `path` ("" when it cannot be read).
+inline std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // n draws of N(0, scale²) from mt19937(seed).
 inline std::vector<float> random_f32(std::size_t n, unsigned seed, float scale) {
   std::mt19937 gen(seed);
@@ -61,6 +67,7 @@ inline std::vector<float> random_f32(std::size_t n, unsigned seed, float scale) 
 // The IEEE bits of f, for bit-for-bit comparisons that tell -0 from 0 and NaNs apart.
 inline std::uint32_t bits_of(float f) { return std::bit_cast<std::uint32_t>(f); }
 
+// Runs `f`, which must throw mezo::Error with `code`, and returns the message.
 inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code) {
   try {
     f();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "file_io.hpp"
@@ -144,6 +145,11 @@ DecoderConfig load_decoder_config(const std::filesystem::path& path) {
 }
 
 std::string decoder_config_to_json(const DecoderConfig& c) {
+  if (!c.rope_freq_factors.empty()) {
+    throw Error(ErrorCode::unsupported,
+                "decoder config: RoPE frequency factors read from a GGUF rope_freqs tensor have "
+                "no config.json form (save this model as GGUF)");
+  }
   const bool qwen2 = c.arch == DecoderArch::qwen2;
   nlohmann::ordered_json j;
   j["architectures"] = {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"};
@@ -241,6 +247,17 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
   c.tie_word_embeddings = file.find_tensor("output.weight") == nullptr;
   c.qkv_bias = c.arch == DecoderArch::qwen2 || file.find_tensor("blk.0.attn_q.bias") != nullptr;
   c.o_bias = file.find_tensor("blk.0.attn_output.bias") != nullptr;
+  if (const GgufTensorInfo* freqs = file.find_tensor("rope_freqs.weight")) {
+    // Llama 3.1's scaling, as llama.cpp stores it: one divisor per frequency.
+    if (freqs->num_elements() != static_cast<std::uint64_t>(c.head_dim / 2)) {
+      fail(fmt::format("tensor 'rope_freqs.weight' has {} elements, expected head_dim / 2 = {}",
+                       freqs->num_elements(), c.head_dim / 2));
+    }
+    c.rope_freq_factors.resize(static_cast<std::size_t>(c.head_dim / 2));
+    file.read_f32(*freqs, c.rope_freq_factors);
+    for (const float f : c.rope_freq_factors)
+      if (!(f > 0) || !std::isfinite(f)) fail(fmt::format("rope_freqs.weight holds {}: not a positive divisor", f));
+  }
   if (const GgufValue* bos = file.find("tokenizer.ggml.bos_token_id")) c.bos_token_id = bos->integer;
   if (const GgufValue* eos = file.find("tokenizer.ggml.eos_token_id")) c.eos_token_id = eos->integer;
   check_shape(c, fail);

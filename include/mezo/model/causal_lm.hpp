@@ -74,6 +74,15 @@ class MEZO_API CausalLM final : public LanguageModel {
   // not written, as transformers does), each file atomically.
   void save_pretrained(const std::filesystem::path& dir) const override;
 
+  // A GGUF v3 file that llama.cpp runs: the family table's GGUF names, q/k
+  // rows permuted back for llama.cpp's RoPE, llama.cpp's metadata keys, and
+  // the tokenizer.* and general.* metadata of the GGUF file the model was
+  // loaded from, carried over (a model loaded from a Hugging Face folder has
+  // none to carry). Matrices are stored as `matrix_type` (F32, F16 or Q8_0; a
+  // matrix whose rows are not whole Q8_0 blocks is stored F16), norms and
+  // biases as F32. Written atomically.
+  void save_gguf(const std::filesystem::path& path, GgmlType matrix_type = GgmlType::f32) const;
+
  private:
   struct Impl;
   explicit CausalLM(std::unique_ptr<Impl> impl);

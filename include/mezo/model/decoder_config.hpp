@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mezo/config.hpp"
 
@@ -48,6 +49,11 @@ struct DecoderConfig {
   // gives o_proj one, as in transformers).
   bool qkv_bias = false;
   bool o_bias = false;
+  // Per-frequency divisors of the RoPE frequencies from a GGUF file's
+  // rope_freqs.weight (how llama.cpp stores Llama 3.1's scaling); empty:
+  // none. When set, inv_freq[i] = theta^(−2i/head_dim) / rope_freq_factors[i]
+  // and rope_scaling is not used.
+  std::vector<float> rope_freq_factors;
   std::int64_t bos_token_id = -1;  // -1: none given
   std::int64_t eos_token_id = -1;
 };

@@ -15,6 +15,7 @@
 #include "model/batch_checks.hpp"
 #include "model/forward_support.hpp"
 #include "model/llama/decoder_weights.hpp"
+#include "model/llama/gguf_export.hpp"
 #include "model/llama/rope_frequencies.hpp"
 #include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
@@ -39,6 +40,8 @@ struct CausalLM::Impl {
   ModelOptions options;
   DecoderWeights weights;
   std::vector<float> inv_freq;
+  // The source GGUF's tokenizer.* and general.* metadata, for save_gguf.
+  std::vector<std::pair<std::string, GgufValue>> carried_metadata;
   // Parameter-efficient fine-tuning: the trainable tensors and their layout.
   model::PeftBuffer peft;
   model::LoraState lora;
@@ -173,8 +176,10 @@ CausalLM CausalLM::load(const std::filesystem::path& path, const ModelOptions& o
   }
   const GgufFile file = GgufFile::open(path);
   const DecoderConfig config = decoder_config_from_gguf(file);
-  return CausalLM(
-      std::make_unique<Impl>(config, options, DecoderWeights(config, file, options.untie_head)));
+  auto impl =
+      std::make_unique<Impl>(config, options, DecoderWeights(config, file, options.untie_head));
+  impl->carried_metadata = model::llama::carried_gguf_metadata(file);
+  return CausalLM(std::move(impl));
 }
 
 CausalLM CausalLM::random(const DecoderConfig& config, std::uint64_t seed,
@@ -289,6 +294,11 @@ void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queri
       out[static_cast<std::size_t>(i * columns + j)] = dot;
     }
   }
+}
+
+void CausalLM::save_gguf(const std::filesystem::path& path, GgmlType matrix_type) const {
+  model::llama::write_decoder_gguf(path, impl_->config, impl_->weights, impl_->carried_metadata,
+                                   matrix_type);
 }
 
 void CausalLM::save_pretrained(const std::filesystem::path& dir) const {

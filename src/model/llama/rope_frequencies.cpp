@@ -14,6 +14,10 @@ std::vector<float> rope_inv_freq(const DecoderConfig& c) {
     const float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
     inv_freq[static_cast<std::size_t>(i)] = 1.0f / std::pow(c.rope_theta, exponent);
   }
+  if (!c.rope_freq_factors.empty()) {
+    for (std::size_t i = 0; i < inv_freq.size(); ++i) inv_freq[i] /= c.rope_freq_factors[i];
+    return inv_freq;
+  }
   if (!c.rope_scaling.llama3) return inv_freq;
   const RopeScaling& s = c.rope_scaling;
   const auto old_context = static_cast<float>(s.original_max_position_embeddings);
@@ -31,6 +35,22 @@ std::vector<float> rope_inv_freq(const DecoderConfig& c) {
     }
   }
   return inv_freq;
+}
+
+}  // namespace model::llama
+MEZO_END_NAMESPACE
+
+MEZO_BEGIN_NAMESPACE
+namespace model::llama {
+
+std::vector<float> rope_freq_factors(const DecoderConfig& config) {
+  DecoderConfig plain = config;
+  plain.rope_scaling = RopeScaling{};
+  plain.rope_freq_factors.clear();
+  const std::vector<float> base = rope_inv_freq(plain), scaled = rope_inv_freq(config);
+  std::vector<float> factors(base.size());
+  for (std::size_t i = 0; i < base.size(); ++i) factors[i] = base[i] / scaled[i];
+  return factors;
 }
 
 }  // namespace model::llama

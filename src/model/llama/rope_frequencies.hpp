@@ -12,7 +12,12 @@ namespace model::llama {
 // transformers computes it; rope_scaling.llama3 then divides the low
 // frequencies by `factor` and blends the middle band (transformers'
 // _compute_llama3_parameters).
+// With rope_freq_factors (from a GGUF file), the base frequencies divided by them.
 std::vector<float> rope_inv_freq(const DecoderConfig& config);
+
+// The divisors llama.cpp stores as rope_freqs.weight for a scaled config:
+// base inv_freq / scaled inv_freq.
+std::vector<float> rope_freq_factors(const DecoderConfig& config);
 
 }  // namespace model::llama
 MEZO_END_NAMESPACE

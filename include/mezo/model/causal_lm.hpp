@@ -62,6 +62,9 @@ class MEZO_API CausalLM final : public LanguageModel {
   // bad options or enabling a method twice.
   void enable_lora(const LoraOptions& options) override;
   void enable_prefix(const PrefixOptions& options) override;
+  // The vocabulary ids whose keys and values initialised the prefix (empty
+  // for a random init), in position order.
+  std::span<const std::int32_t> prefix_token_ids() const;
 
   // Next-token logits: out[q × n + j] is the score of vocab_ids[j] (all ids
   // when empty) as the token after queries[q]. Positions are 0, 1, ... from

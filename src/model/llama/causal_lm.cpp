@@ -259,6 +259,10 @@ void CausalLM::enable_prefix(const PrefixOptions& options) {
   m.prefix = std::move(state);
 }
 
+std::span<const std::int32_t> CausalLM::prefix_token_ids() const {
+  return impl_->prefix.token_ids;
+}
+
 void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
                       std::span<const std::int32_t> vocab_ids, std::span<float> out) {
   Impl& m = *impl_;

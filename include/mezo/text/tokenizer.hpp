@@ -87,7 +87,9 @@ struct ByteLevelBpeVocabulary {
   std::vector<std::string> merges;
   // Per id, GGUF's numbering: 1 normal, 2 unknown, 3 control, 4 user-defined,
   // 5 unused, 6 byte (0 undefined). Empty = all normal. Unknown, control and
-  // user-defined tokens met in the text stay whole, as llama.cpp does.
+  // user-defined tokens met in the text stay whole, as llama.cpp does (taking
+  // the leftmost-longest occurrence, as Hugging Face does; llama.cpp takes the
+  // longest token first, which differs only where two such tokens overlap).
   std::vector<std::int32_t> token_types;
   BpePreTokenizer pre = BpePreTokenizer::gpt2;
   SpecialTokens special;
@@ -104,7 +106,8 @@ MEZO_API std::unique_ptr<Tokenizer> make_byte_level_bpe(ByteLevelBpeVocabulary v
 // The tokenizer stored in a GGUF file (tokenizer.ggml.*): only model "gpt2"
 // (byte-level BPE) is read; another (e.g. "llama", SentencePiece) is an
 // `unsupported` error naming it. Pre-tokenizer from tokenizer.ggml.pre
-// (absent → gpt2); special ids from bos/eos/padding/unknown_token_id (begin,
+// (absent → gpt2; llama.cpp would warn and use its own "default" regex, but
+// its converter always writes the key); special ids from bos/eos/padding/unknown_token_id (begin,
 // end, pad, unknown); add_begin from add_bos_token (absent: true for llama3,
 // else false, as llama.cpp).
 MEZO_API std::unique_ptr<Tokenizer> load_gguf_tokenizer(const GgufFile& file);

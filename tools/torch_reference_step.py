@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""The PyTorch reference MeZO step that benchmarks/cuda_benchmark.cpp compares against.
+"""The PyTorch reference MeZO step that libmezo's benchmarks compare against.
 
-A Hugging Face RobertaForMaskedLM of the RoBERTa-base or -large shape with random
-weights (built from a RobertaConfig: nothing is downloaded) on the GPU, stepped
+A Hugging Face RobertaForMaskedLM of the RoBERTa-base or -large shape, or a
+LlamaForCausalLM / Qwen2ForCausalLM of the SmolLM2-135M, Qwen2.5-0.5B or
+Llama-3.2-1B shape (benchmarks/decoder_shapes.hpp), with random weights (built
+from a config: nothing is downloaded), on the GPU (--device cuda, the default)
+or the CPU (--device cpu --threads N, beside benchmarks/decoder_benchmark), stepped
 the way the MeZO authors' code steps it (princeton-nlp/MeZO, trainer.py:
 zo_step / zo_perturb_parameters / zo_update):
 
@@ -19,20 +22,23 @@ so four parameter passes per step, each materialising z as a temporary tensor.
 torch.manual_seed is called once per pass, before the loop over parameters, as
 the authors do: it regenerates the same z sequence for every pass.
 
-The loss is the prompt-based one of the authors' RoBERTa experiments (and of
-the libmezo benchmark): the MLM head at one mask position per row, the logits
-of two label words, cross-entropy. Forwards run under torch.inference_mode in
+The loss is the prompt-based one of the authors' experiments (and of the
+libmezo benchmarks): for RoBERTa the MLM head at one mask position per row,
+for decoders the LM head at each row's last token (the authors' OPT setting,
+train-as-classification), the logits of two label words, cross-entropy. Forwards run under torch.inference_mode in
 eval mode (no dropout), as zo_forward does. The batch is random token ids,
 every row full length, like benchmarks/cuda_benchmark.cpp's.
 
 Timing: each step is timed with torch.cuda.synchronize() before and after
-(wall clock); each forward and each pass with CUDA events, which do not
-synchronise and so do not slow the step down. Prints the medians and writes
-them with the setup to --json.
+(wall clock); on the GPU each forward and each pass with CUDA events, which do
+not synchronise and so do not slow the step down; on the CPU with the wall
+clock. Prints the medians and writes them with the setup to --json.
 
 Exit codes: 0 measured; 3 torch or transformers missing, or no CUDA device.
 
     python3 tools/torch_reference_step.py --model large --dtype fp32 --json torch_large_fp32.json
+    python3 tools/torch_reference_step.py --model smollm2-135m --device cpu --threads 2 \
+        --batch 16 --seq 64 --steps 3 --warmup 1
 """
 
 import argparse
@@ -47,12 +53,29 @@ SHAPES = {
     "base": (768, 12, 12, 3072),
     "large": (1024, 24, 16, 4096),
 }
+# The decoders' config.json fields (benchmarks/decoder_shapes.hpp).
+DECODERS = {
+    "smollm2-135m": dict(model_type="llama", vocab_size=49152, hidden_size=576, num_hidden_layers=30,
+                         num_attention_heads=9, num_key_value_heads=3, intermediate_size=1536,
+                         rope_theta=100000.0, rms_norm_eps=1e-5),
+    "qwen2.5-0.5b": dict(model_type="qwen2", vocab_size=151936, hidden_size=896, num_hidden_layers=24,
+                         num_attention_heads=14, num_key_value_heads=2, intermediate_size=4864,
+                         rope_theta=1000000.0, rms_norm_eps=1e-6),
+    "llama-3.2-1b": dict(model_type="llama", vocab_size=128256, hidden_size=2048, num_hidden_layers=16,
+                         num_attention_heads=32, num_key_value_heads=8, intermediate_size=8192,
+                         rope_theta=500000.0, rms_norm_eps=1e-5,
+                         rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                       "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}),
+}
 LABEL_WORDS = [6587, 372]  # the same two label ids as the libmezo benchmark
+DECODER_LABEL_WORDS = [13321, 1109]  # SmolLM2's " terrible", " great" (decoder_shapes.hpp)
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", choices=sorted(SHAPES), default="base")
+    p.add_argument("--model", choices=sorted(SHAPES) + sorted(DECODERS), default="base")
+    p.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (torch.set_num_threads); 0 = torch's default")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--seq", type=int, default=128)
     p.add_argument("--steps", type=int, default=20, help="timed steps")
@@ -73,53 +96,72 @@ def main():
     try:
         import torch
         import transformers
-        from transformers import RobertaConfig, RobertaForMaskedLM
+        from transformers import AutoConfig, AutoModelForCausalLM, RobertaConfig, RobertaForMaskedLM
     except ImportError as e:
         print(f"torch_reference_step: not run: {e} (needs torch and transformers)", file=sys.stderr)
         return 3
-    if not torch.cuda.is_available():
+    on_gpu = args.device == "cuda"
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    if on_gpu and not torch.cuda.is_available():
         print("torch_reference_step: not run: torch.cuda.is_available() is False "
               f"(torch {torch.__version__}, built with CUDA {torch.version.cuda})", file=sys.stderr)
         return 3
 
-    dev = torch.device("cuda")
+    dev = torch.device(args.device)
     dtype = torch.float32 if args.dtype == "fp32" else torch.bfloat16
     # "highest": fp32 matmuls in fp32 (PyTorch's default); "high": TF32 tensor cores.
     torch.set_float32_matmul_precision("high" if args.tf32 else "highest")
 
-    hidden, layers, heads, intermediate = SHAPES[args.model]
-    config = RobertaConfig(
-        vocab_size=50265, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-        intermediate_size=intermediate, max_position_embeddings=514, type_vocab_size=1,
-        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    decoder = args.model in DECODERS
+    if decoder:
+        fields = dict(DECODERS[args.model])
+        config = AutoConfig.for_model(fields.pop("model_type"), head_dim=64, max_position_embeddings=8192,
+                                      tie_word_embeddings=True, **fields)
+        build = lambda: AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+    else:
+        hidden, layers, heads, intermediate = SHAPES[args.model]
+        config = RobertaConfig(
+            vocab_size=50265, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+            intermediate_size=intermediate, max_position_embeddings=514, type_vocab_size=1,
+            layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+        build = lambda: RobertaForMaskedLM(config)
     torch.manual_seed(0)
     try:
-        with torch.device(dev):  # initialise on the GPU (torch >= 2.0)
-            model = RobertaForMaskedLM(config)
+        with torch.device(dev):  # initialise on the device (torch >= 2.0)
+            model = build()
     except (TypeError, AttributeError):
-        model = RobertaForMaskedLM(config).to(dev)
+        model = build().to(dev)
     model = model.to(dtype).eval()
     # The authors' named_parameters_to_optim: every parameter that requires grad
     # (named_parameters() lists the tied decoder weight once, as the word embeddings).
     named_params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     num_params = sum(p.numel() for _, p in named_params)
 
-    # Random full-length rows: <s>, ids in [4, 50004), </s>; mask position one before the end.
+    # Random full-length rows. RoBERTa: <s>, ids in [4, 50004), </s>, the mask
+    # position one before the end; decoders: ids in [17, 49152), the last token.
     g = torch.Generator().manual_seed(12345)
-    ids = torch.randint(4, 50004, (args.batch, args.seq), generator=g)
-    ids[:, 0], ids[:, -1] = 0, 2
+    if decoder:
+        ids = torch.randint(17, 49152, (args.batch, args.seq), generator=g)
+    else:
+        ids = torch.randint(4, 50004, (args.batch, args.seq), generator=g)
+        ids[:, 0], ids[:, -1] = 0, 2
     input_ids = ids.to(dev)
     attention_mask = torch.ones_like(input_ids)
     rows = torch.arange(args.batch, device=dev)
-    mask_pos = torch.full((args.batch,), args.seq - 2, device=dev)
+    mask_pos = torch.full((args.batch,), args.seq - (1 if decoder else 2), device=dev)
     labels = (torch.arange(args.batch, device=dev) % 2)
-    label_words = torch.tensor(LABEL_WORDS, device=dev)
+    label_words = torch.tensor(DECODER_LABEL_WORDS if decoder else LABEL_WORDS, device=dev)
 
     def forward():
-        # The prompt-finetuning loss: lm_head only at the mask positions, two label words.
+        # The prompt-finetuning loss: the head only at the queried positions, two label words.
         with torch.inference_mode():
-            hidden_states = model.roberta(input_ids=input_ids, attention_mask=attention_mask)[0]
-            logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
+            if decoder:
+                hidden_states = model.model(input_ids=input_ids, attention_mask=attention_mask)[0]
+                logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
+            else:
+                hidden_states = model.roberta(input_ids=input_ids, attention_mask=attention_mask)[0]
+                logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
             return torch.nn.functional.cross_entropy(logits.float(), labels)
 
     def perturb(seed, scale):
@@ -140,17 +182,30 @@ def main():
             else:
                 p.data = p.data - args.lr * (projected_grad * z)
 
+    class WallEvent:
+        """CUDA-event-like timing with the wall clock, for the CPU."""
+        def record(self):
+            self.t = time.perf_counter()
+
+        def elapsed_time(self, end):
+            return (end.t - self.t) * 1e3
+
     def event():
-        return torch.cuda.Event(enable_timing=True)
+        return torch.cuda.Event(enable_timing=True) if on_gpu else WallEvent()
+
+    def synchronize():
+        if on_gpu:
+            torch.cuda.synchronize()
 
     rng = random.Random(42)
     step_ms, forward_ms, passes_ms = [], [], []
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
+    synchronize()
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
     for i in range(args.warmup + args.steps):
         seed = rng.randrange(1_000_000_000)  # zo_step: np.random.randint(1000000000)
         ev = [event() for _ in range(12)]
-        torch.cuda.synchronize()
+        synchronize()
         t0 = time.perf_counter()
         ev[0].record(); perturb(seed, 1); ev[1].record()
         ev[2].record(); loss1 = forward(); ev[3].record()
@@ -159,7 +214,7 @@ def main():
         projected_grad = ((loss1 - loss2) / (2 * args.eps)).item()
         ev[8].record(); perturb(seed, 1); ev[9].record()
         ev[10].record(); update(seed, projected_grad); ev[11].record()
-        torch.cuda.synchronize()
+        synchronize()
         t = (time.perf_counter() - t0) * 1e3
         if i >= args.warmup:
             step_ms.append(t)
@@ -167,7 +222,7 @@ def main():
             passes_ms.append(sum(ev[k].elapsed_time(ev[k + 1]) for k in (0, 4, 8, 10)))
 
     result = {
-        "what": "HF RobertaForMaskedLM MeZO step, authors' four-pass in-place perturbation",
+        "what": f"HF {type(model).__name__} MeZO step, authors' four-pass in-place perturbation",
         "model": args.model, "dtype": args.dtype, "tf32": bool(args.tf32),
         "batch": args.batch, "seq": args.seq, "steps": args.steps, "warmup": args.warmup,
         "params": num_params,
@@ -175,18 +230,19 @@ def main():
         "forward_ms_median": statistics.median(forward_ms),  # one forward
         "passes_ms_median": statistics.median(passes_ms),    # the four passes of one step
         "step_ms": step_ms,
-        "peak_bytes": torch.cuda.max_memory_allocated(),
-        "device": torch.cuda.get_device_name(dev),
+        "peak_bytes": torch.cuda.max_memory_allocated() if on_gpu else None,
+        "device": torch.cuda.get_device_name(dev) if on_gpu else f"cpu, {torch.get_num_threads()} threads",
         "torch": torch.__version__, "cuda": torch.version.cuda, "transformers": transformers.__version__,
         "attn_implementation": getattr(model.config, "_attn_implementation", None),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "last_loss": float(loss2),
     }
-    print(f"torch reference, RoBERTa-{args.model} {args.dtype}{' tf32' if args.tf32 else ''}, "
+    print(f"torch reference, {args.model} {args.dtype}{' tf32' if args.tf32 else ''}, "
           f"batch {args.batch} x {args.seq}, {num_params:,} parameters, {result['device']}:")
+    peak = f", peak {result['peak_bytes'] / 1e9:.2f} GB" if on_gpu else ""
     print(f"  step {result['step_ms_median']:.2f} ms (median of {args.steps}), "
-          f"forward {result['forward_ms_median']:.2f} ms each, 4 passes {result['passes_ms_median']:.2f} ms, "
-          f"peak {result['peak_bytes'] / 1e9:.2f} GB")
+          f"forward {result['forward_ms_median']:.2f} ms each, 4 passes {result['passes_ms_median']:.2f} ms"
+          f"{peak}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

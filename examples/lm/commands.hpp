@@ -32,12 +32,13 @@ struct PerplexityOptions {
 int perplexity(const Common& common, const PerplexityOptions& options);
 
 // loading.cpp: the model and its tokenizer (the GGUF file's own, or the
-// folder's tokenizer files). Prints what it loads, and how long it took, on stderr.
+// folder's tokenizer files), each when asked for. Prints what it loads, and
+// how long it took, on stderr.
 struct Loaded {
   std::unique_ptr<mezo::LanguageModel> model;
   std::unique_ptr<mezo::Tokenizer> tokenizer;
 };
-Loaded load(const Common& common, bool with_model);
+Loaded load(const Common& common, bool with_model, bool with_tokenizer);
 // The prompt's ids as the model expects them: BOS first if its tokenizer adds one.
 std::vector<std::int32_t> encode_for_model(const mezo::Tokenizer& tokenizer, const std::string& text);
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <mezo/error.hpp>
 #include <mezo/model/causal_lm.hpp>
 #include <mezo/model/masked_lm.hpp>
 
@@ -8,7 +9,7 @@
 namespace lm {
 
 int info(const Common& common) {
-  const Loaded loaded = load(common, /*with_model=*/true);
+  const Loaded loaded = load(common, /*with_model=*/true, /*with_tokenizer=*/false);
   const mezo::LanguageModel& model = *loaded.model;
   fmt::print("model:        {}\n", common.model.string());
   fmt::print("family:       {} ({})\n", mezo::to_string(model.family()), model.architecture());
@@ -35,10 +36,17 @@ int info(const Common& common) {
   fmt::print("parameters:   {} in {} tensors (fp32 masters, {:.1f} MB)\n",
              model.params().num_elements(), model.params().views().size(),
              static_cast<double>(model.params().num_elements()) * 4.0 / 1e6);
-  const mezo::Tokenizer& tokenizer = *loaded.tokenizer;
-  const mezo::SpecialTokens& s = tokenizer.special_tokens();
+  // A checkpoint without tokenizer files is still a model worth describing.
+  std::unique_ptr<mezo::Tokenizer> tokenizer;
+  try {
+    tokenizer = mezo::load_tokenizer(common.model);
+  } catch (const mezo::Error& e) {
+    fmt::print("tokenizer:    none ({})\n", e.what());
+    return 0;
+  }
+  const mezo::SpecialTokens& s = tokenizer->special_tokens();
   fmt::print("tokenizer:    {} entries; begin {}, end {}, pad {}, unknown {}; adds begin: {}\n",
-             tokenizer.vocab_size(), s.begin, s.end, s.pad, s.unknown, s.add_begin ? "yes" : "no");
+             tokenizer->vocab_size(), s.begin, s.end, s.pad, s.unknown, s.add_begin ? "yes" : "no");
   return 0;
 }
 

@@ -7,9 +7,9 @@
 
 namespace lm {
 
-Loaded load(const Common& common, bool with_model) {
+Loaded load(const Common& common, bool with_model, bool with_tokenizer) {
   Loaded loaded;
-  loaded.tokenizer = mezo::load_tokenizer(common.model);
+  if (with_tokenizer) loaded.tokenizer = mezo::load_tokenizer(common.model);
   if (!with_model) return loaded;
   fmt::print(stderr, "mezo-lm: loading {} ...\n", common.model.string());
   const auto start = std::chrono::steady_clock::now();

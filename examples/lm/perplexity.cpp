@@ -71,7 +71,7 @@ std::vector<Sequence> windows_of(const std::vector<Sequence>& sequences, std::in
 }  // namespace
 
 int perplexity(const Common& common, const PerplexityOptions& options) {
-  const Loaded loaded = load(common, /*with_model=*/true);
+  const Loaded loaded = load(common, /*with_model=*/true, !options.text_file.empty());
   mezo::LanguageModel& model = *loaded.model;
   if (model.family() != mezo::ModelFamily::causal_lm) {
     throw mezo::Error(mezo::ErrorCode::invalid_argument,

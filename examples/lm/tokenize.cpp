@@ -6,7 +6,7 @@ namespace lm {
 
 // Prints the ids on one line, then one line per token: id, vocabulary entry, text.
 int tokenize(const Common& common, const std::string& text) {
-  const Loaded loaded = load(common, /*with_model=*/false);
+  const Loaded loaded = load(common, /*with_model=*/false, /*with_tokenizer=*/true);
   const auto ids = encode_for_model(*loaded.tokenizer, text);
   fmt::print("{}\n", fmt::join(ids, " "));
   for (const std::int32_t id : ids) {

@@ -11,7 +11,7 @@ namespace lm {
 // The model's k most likely next tokens after the prompt (causal LMs), or at
 // the mask token the prompt holds (masked LMs).
 int top(const Common& common, const std::string& prompt, int k) {
-  const Loaded loaded = load(common, /*with_model=*/true);
+  const Loaded loaded = load(common, /*with_model=*/true, /*with_tokenizer=*/true);
   mezo::LanguageModel& model = *loaded.model;
   const auto ids = encode_for_model(*loaded.tokenizer, prompt);
   if (ids.empty()) throw mezo::Error(mezo::ErrorCode::invalid_argument, "the prompt has no tokens");

@@ -1,7 +1,9 @@
-// mezo-sst2: prompt-based MeZO fine-tuning of a masked LM on SST-2, as in the
-// MeZO paper (Malladi et al., 2023), with libmezo.
+// mezo-sst2: prompt-based MeZO fine-tuning of a language model on SST-2, as
+// in the MeZO paper (Malladi et al., 2023), with libmezo: a masked LM through
+// its MLM head (the paper's RoBERTa setting) or a causal LM through its LM
+// head (its OPT setting).
 //
-//   mezo-sst2 train --model DIR [options]     (train is the default command)
+//   mezo-sst2 train --model DIR|FILE.gguf [options]   (train is the default command)
 //   mezo-sst2 splits --glue-dir DIR --k K --seed S --out OUT
 //   mezo-sst2 random-model --tokenizer DIR --out DIR   (smoke tests only)
 //
@@ -12,10 +14,12 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <set>
+#include <string>
 
 #include "cluster.hpp"
 #include "mezo/mezo.hpp"
+#include "random_model.hpp"
 #include "trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -24,13 +28,27 @@ namespace {
 
 void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, double& mpi_timeout) {
   cmd.add_option("--model", o.model_dir,
-                 "HF model folder: config.json, model.safetensors, tokenizer files");
+                 "the model: a Hugging Face folder (config.json, model.safetensors, tokenizer "
+                 "files) of a masked LM (roberta, bert) or a causal LM (llama, qwen2), or a "
+                 ".gguf file (llama, qwen2)");
   cmd.add_option("--data", o.data_dir,
-                 "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv")
+                 "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv "
+                 "(kshot) or of GLUE's train/dev.tsv (sampled)")
       ->capture_default_str();
-  cmd.add_option("--k", o.k, "training (and dev) examples per class")->capture_default_str();
+  cmd.add_option("--protocol", o.protocol,
+                 "data: kshot (K per class for train and dev, test = GLUE dev: the paper's "
+                 "RoBERTa setting), sampled (--num-train + --num-dev drawn from GLUE train, test "
+                 "= GLUE dev: its OPT setting) or auto (sampled if --num-train/--num-dev given, "
+                 "kshot if --k given, else kshot for masked LMs and sampled for causal LMs)")
+      ->capture_default_str();
+  cmd.add_option("--k", o.k, "kshot: training (and dev) examples per class")
+      ->capture_default_str();
+  cmd.add_option("--num-train", o.num_train, "sampled: training examples")->capture_default_str();
+  cmd.add_option("--num-dev", o.num_dev, "sampled: dev examples (disjoint from the training ones)")
+      ->capture_default_str();
   cmd.add_option("--data-seed", o.data_seed,
-                 "which k-shot split (13, 21, 42, 87, 100 in the paper)")
+                 "which split: the k-shot split's seed (13, 21, 42, 87, 100 in the paper) or "
+                 "the sampled protocol's NumPy seed")
       ->capture_default_str();
   cmd.add_option("--out", o.out_dir,
                  "run folder: run.json, trajectory.mezotrj, metrics.jsonl (default: a new "
@@ -40,31 +58,37 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "cross_entropy or accuracy (negative accuracy, non-differentiable)")
       ->capture_default_str();
   cmd.add_option("--head", o.head,
-                 "auto (mlm if the model has an MLM head, else cosine), mlm, cosine")
+                 "auto, mlm (masked LM head at the mask), cosine (masked LMs without an MLM "
+                 "head) or lm (causal LM head after the prompt); auto: lm for causal LMs, mlm "
+                 "if the masked LM has its head, else cosine")
       ->capture_default_str();
   cmd.add_option("--cosine-scale", o.cosine_scale, "cosine head: logits = scale * cos")
       ->capture_default_str();
-  cmd.add_option(
-      "--template", o.prompt.template_text,
-      "prompt with {sentence} and {mask} (default: '{sentence} It was{mask}.' for RoBERTa, "
-      "'{sentence} it was {mask} .' for BERT)");
-  cmd.add_option(
-         "--label-words", o.prompt.label_words,
-         "one word per label, comma-separated (default ' terrible, great' / 'terrible,great')")
+  cmd.add_option("--template", o.prompt.template_text,
+                 "prompt with {sentence} and {mask} (default: '{sentence} It was{mask}.' for "
+                 "RoBERTa, '{sentence} it was {mask} .' for BERT, '{sentence} It was' for "
+                 "causal LMs, where {mask} may only come last)");
+  cmd.add_option("--label-words", o.prompt.label_words,
+                 "one word per label, comma-separated (default ' terrible, great', BERT "
+                 "'terrible,great'); one token each for masked LMs, any length for causal LMs "
+                 "(scored by mean log-probability)")
       ->delimiter(',');
   cmd.add_option("--max-length", o.prompt.max_length,
-                 "prompt tokens; sentences are cut from the tail")
+                 "prompt tokens (a causal LM's longest label word included); sentences are cut "
+                 "from the tail")
       ->capture_default_str();
-  cmd.add_option("--lr", o.lr, "learning rate (default: --peft full's)")->capture_default_str();
-  cmd.add_option("--eps", o.eps, "perturbation scale (default: --peft full's)")
-      ->capture_default_str();
+  cmd.add_option("--lr", o.lr, "learning rate (default: 1e-6; --peft lora 1e-4, prefix 1e-2)");
+  cmd.add_option("--eps", o.eps, "perturbation scale (default: 1e-3; --peft prefix 1e-1)");
   cmd.add_option("--weight-decay", o.weight_decay,
-                 "weight decay, not on biases and LayerNorm (default: --peft full's)")
-      ->capture_default_str();
-  cmd.add_option("--steps", o.steps, "MeZO steps")->capture_default_str();
-  cmd.add_option("--eval-every", o.eval_every, "dev evaluation interval (steps)")
-      ->capture_default_str();
-  cmd.add_option("--batch", o.batch_size, "examples per step")->capture_default_str();
+                 "weight decay, not on biases and norms (default: 0; --peft lora 0.1)");
+  cmd.add_option("--steps", o.steps,
+                 "MeZO steps (default: 100000 for masked LMs, 20000 for causal LMs)");
+  cmd.add_option("--eval-every", o.eval_every,
+                 "dev evaluation interval in steps (default: 10000 for masked LMs, 4000 for "
+                 "causal LMs)");
+  cmd.add_option("--batch", o.batch_size,
+                 "examples per step (default: 64 for masked LMs, 16 for causal LMs; the default "
+                 "is capped at the training set)");
   cmd.add_option("--seed", o.seed, "run seed (perturbations and batches)")->capture_default_str();
   cmd.add_option("--threads", o.threads, "CPU threads, 0 = all")->capture_default_str();
   cmd.add_flag("!--no-exact-restore", o.exact_restore,
@@ -87,8 +111,8 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
   cmd.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scale alpha / r)")
       ->capture_default_str();
   cmd.add_option("--lora-targets", o.lora_targets,
-                 "comma-separated: query, key, value, attention_output, intermediate, output "
-                 "(default query,value)")
+                 "comma-separated: query, key, value, attention_output, intermediate, output, "
+                 "gate (decoders) (default query,value)")
       ->delimiter(',');
   cmd.add_option("--prefix-tokens", o.prefix_tokens, "prefix tuning: key/value vectors per layer")
       ->capture_default_str();
@@ -100,29 +124,14 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
       ->capture_default_str();
 }
 
-int make_random_model(const fs::path& tokenizer_dir, const fs::path& out, int hidden, int layers) {
-  const bool roberta = fs::exists(tokenizer_dir / "vocab.json");
-  const auto tokenizer = mezo::load_tokenizer(tokenizer_dir);
-  mezo::TransformerConfig c;
-  c.model_type = roberta ? mezo::ModelType::roberta : mezo::ModelType::bert;
-  c.vocab_size = static_cast<std::int64_t>(tokenizer->vocab_size());
-  c.hidden_size = hidden;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = std::max(1, hidden / 32);
-  c.intermediate_size = 4 * hidden;
-  c.max_position_embeddings = 130 + (roberta ? 2 : 0);
-  c.type_vocab_size = roberta ? 1 : 2;
-  c.layer_norm_eps = roberta ? 1e-5f : 1e-12f;
-  c.pad_token_id = tokenizer->special_tokens().pad;
-  mezo::MaskedLM::random(c, 1).save_pretrained(out);
-  for (const char* file : {"vocab.json", "merges.txt", "vocab.txt", "tokenizer_config.json"}) {
-    if (fs::exists(tokenizer_dir / file))
-      fs::copy_file(tokenizer_dir / file, out / file, fs::copy_options::overwrite_existing);
+// The long names of the options given on `cmd`'s command line.
+std::set<std::string> given_options(const CLI::App& cmd) {
+  std::set<std::string> given;
+  for (const CLI::Option* option : cmd.get_options()) {
+    if (option->count() > 0 && !option->get_lnames().empty())
+      given.insert("--" + option->get_lnames().front());
   }
-  std::ofstream(out / "RANDOM_WEIGHTS")
-      << "Random weights made by `mezo-sst2 random-model`: for smoke tests only.\n";
-  std::printf("%s\n", out.c_str());
-  return 0;
+  return given;
 }
 
 // " (rank R of N)" in an MPI job, so that a message says which process failed.
@@ -135,7 +144,7 @@ std::string rank_label() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Prompt-based MeZO fine-tuning of a masked LM on SST-2 (libmezo " MEZO_VERSION_STRING
+  CLI::App app{"Prompt-based MeZO fine-tuning of a language model on SST-2 (libmezo " MEZO_VERSION_STRING
                ")"};
   app.require_subcommand(0, 1);
 
@@ -160,16 +169,21 @@ int main(int argc, char** argv) {
   splits->add_option("--seed", seed, "NumPy seed of the shuffle")->required();
   splits->add_option("--out", splits_out, "writes OUT/K-SEED/{train,dev,test}.tsv")->required();
 
-  fs::path tokenizer_dir, random_out;
-  int hidden = 64, layers = 2;
+  sst2::RandomModelOptions random_options;
   CLI::App* random = app.add_subcommand(
       "random-model", "a tiny RANDOM model with a real tokenizer, for smoke tests");
   random
-      ->add_option("--tokenizer", tokenizer_dir, "folder with vocab.txt or vocab.json + merges.txt")
+      ->add_option("--tokenizer", random_options.tokenizer_dir,
+                   "folder with vocab.txt or vocab.json + merges.txt")
       ->required();
-  random->add_option("--out", random_out, "model folder to write")->required();
-  random->add_option("--hidden", hidden, "hidden size")->capture_default_str();
-  random->add_option("--layers", layers, "encoder layers")->capture_default_str();
+  random->add_option("--out", random_options.out, "model folder to write")->required();
+  random
+      ->add_option("--arch", random_options.arch,
+                   "auto (the tokenizer's encoder: BERT or RoBERTa) or llama (a decoder; "
+                   "vocab.json + merges.txt)")
+      ->capture_default_str();
+  random->add_option("--hidden", random_options.hidden, "hidden size")->capture_default_str();
+  random->add_option("--layers", random_options.layers, "layers")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -194,15 +208,15 @@ int main(int argc, char** argv) {
       std::printf("%s\n", dir.c_str());
       return 0;
     }
-    if (random->parsed()) return make_random_model(tokenizer_dir, random_out, hidden, layers);
+    if (random->parsed()) {
+      sst2::make_random_model(random_options);
+      std::printf("%s\n", random_options.out.c_str());
+      return 0;
+    }
     const bool explicit_train = train->parsed();
     sst2::TrainOptions& o = explicit_train ? train_options : top_options;
     CLI::App& given = explicit_train ? *train : app;
-    o.batch_given = given.get_option("--batch")->count() > 0;
-    o.lr_given = given.get_option("--lr")->count() > 0;
-    o.eps_given = given.get_option("--eps")->count() > 0;
-    o.weight_decay_given = given.get_option("--weight-decay")->count() > 0;
-    sst2::apply_peft_defaults(o);
+    o.given = given_options(given);
     const bool r = explicit_train ? resume : top_resume;
     if (o.model_dir.empty() && !r) {
       std::fprintf(stderr,

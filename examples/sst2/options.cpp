@@ -1,12 +1,33 @@
 #include "options.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "mezo/error.hpp"
+#include "mezo/model/peft.hpp"
+
 namespace sst2 {
+namespace {
+
+[[noreturn]] void fail(const std::string& message) {
+  throw mezo::Error(mezo::ErrorCode::invalid_argument, message);
+}
+
+bool sampled_options_given(const TrainOptions& o) {
+  return o.was_given("--num-train") || o.was_given("--num-dev");
+}
+
+}  // namespace
 
 nlohmann::json to_json(const TrainOptions& o) {
   return {
       {"model_dir", o.model_dir.string()},
       {"data_dir", o.data_dir.string()},
+      {"protocol", o.protocol},
       {"k", o.k},
+      {"num_train", o.num_train},
+      {"num_dev", o.num_dev},
       {"data_seed", o.data_seed},
       {"out_dir", o.out_dir.string()},
       {"objective", o.objective},
@@ -68,19 +89,81 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.lora_targets = j.value("lora_targets", o.lora_targets);
   o.prefix_tokens = j.value("prefix_tokens", o.prefix_tokens);
   o.prefix_init = j.value("prefix_init", o.prefix_init);
+  // The sampled protocol (newer): runs before it were all k-shot runs.
+  o.protocol = j.value("protocol", std::string("kshot"));
+  o.num_train = j.value("num_train", o.num_train);
+  o.num_dev = j.value("num_dev", o.num_dev);
   return o;
 }
 
-void apply_peft_defaults(TrainOptions& o) {
-  if (o.peft == "lora") {
-    if (!o.lr_given) o.lr = 1e-4f;
-    if (!o.eps_given) o.eps = 1e-3f;
-    if (!o.weight_decay_given) o.weight_decay = 0.1f;
-  } else if (o.peft == "prefix") {
-    if (!o.lr_given) o.lr = 1e-2f;
-    if (!o.eps_given) o.eps = 1e-1f;
-    if (!o.weight_decay_given) o.weight_decay = 0.0f;
+void validate(const TrainOptions& o) {
+  if (o.k < 1) fail(fmt::format("--k must be >= 1, got {}", o.k));
+  if (o.num_train < 1) fail(fmt::format("--num-train must be >= 1, got {}", o.num_train));
+  if (o.num_dev < 1) fail(fmt::format("--num-dev must be >= 1, got {}", o.num_dev));
+  if (o.protocol != "auto" && o.protocol != "kshot" && o.protocol != "sampled")
+    fail(fmt::format("--protocol must be auto, kshot or sampled, got '{}'", o.protocol));
+  if (o.was_given("--k") && sampled_options_given(o))
+    fail("--k chooses the k-shot protocol and --num-train/--num-dev the sampled one: give "
+         "one or the other");
+  if (o.protocol == "kshot" && sampled_options_given(o))
+    fail("--num-train/--num-dev are options of --protocol sampled, not kshot");
+  if (o.protocol == "sampled" && o.was_given("--k"))
+    fail("--k is an option of --protocol kshot, not sampled (use --num-train/--num-dev)");
+  if (o.steps < 1) fail(fmt::format("--steps must be >= 1, got {}", o.steps));
+  if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
+  if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
+  if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
+  if (o.max_rejected_in_a_row < 0)
+    fail(fmt::format("--max-rejected must be >= 0, got {}", o.max_rejected_in_a_row));
+  if (!(o.eps > 0) || !std::isfinite(o.eps))
+    fail(fmt::format("--eps must be a positive finite number, got {}", o.eps));
+  if (!(o.lr >= 0) || !std::isfinite(o.lr))
+    fail(fmt::format("--lr must be finite and >= 0, got {}", o.lr));
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
+    fail(fmt::format("--weight-decay must be finite and >= 0, got {}", o.weight_decay));
+  if (o.objective != "cross_entropy" && o.objective != "accuracy") {
+    fail(fmt::format("--objective must be cross_entropy or accuracy, got '{}'", o.objective));
   }
+  if (o.head != "auto" && o.head != "mlm" && o.head != "cosine" && o.head != "lm") {
+    fail(fmt::format("--head must be auto, mlm, cosine or lm, got '{}'", o.head));
+  }
+  if (!(o.cosine_scale > 0))
+    fail(fmt::format("--cosine-scale must be > 0, got {}", o.cosine_scale));
+  if (o.peft != "full" && o.peft != "lora" && o.peft != "prefix")
+    fail(fmt::format("--peft must be full, lora or prefix, got '{}'", o.peft));
+  if (o.lora_rank < 1) fail(fmt::format("--lora-rank must be >= 1, got {}", o.lora_rank));
+  if (!(o.lora_alpha > 0) || !std::isfinite(o.lora_alpha))
+    fail(fmt::format("--lora-alpha must be a positive finite number, got {}", o.lora_alpha));
+  if (o.lora_targets.empty()) fail("--lora-targets: give at least one target");
+  for (const std::string& t : o.lora_targets) mezo::parse_lora_target(t);  // throws if unknown
+  if (o.prefix_tokens < 1)
+    fail(fmt::format("--prefix-tokens must be >= 1, got {}", o.prefix_tokens));
+  mezo::parse_prefix_init(o.prefix_init);  // throws if unknown
+  if (!o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
+    fail(fmt::format(
+        "--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
+        o.prompt.label_words.size()));
+  }
+}
+
+void apply_defaults(TrainOptions& o, mezo::ModelFamily family) {
+  const bool causal = family == mezo::ModelFamily::causal_lm;
+  const auto set = [&](const char* name, auto& field, auto value) {
+    if (!o.was_given(name)) field = value;
+  };
+  if (o.protocol == "auto") {
+    o.protocol = sampled_options_given(o) ? "sampled"
+                 : o.was_given("--k")     ? "kshot"
+                 : causal                 ? "sampled"
+                                          : "kshot";
+  }
+  set("--batch", o.batch_size, causal ? 16 : 64);
+  set("--steps", o.steps, causal ? std::int64_t{20000} : std::int64_t{100000});
+  set("--eval-every", o.eval_every, causal ? std::int64_t{4000} : std::int64_t{10000});
+  const bool lora = o.peft == "lora", prefix = o.peft == "prefix";
+  set("--lr", o.lr, lora ? 1e-4f : prefix ? 1e-2f : 1e-6f);
+  set("--eps", o.eps, prefix ? 1e-1f : 1e-3f);
+  set("--weight-decay", o.weight_decay, lora ? 0.1f : 0.0f);
 }
 
 }  // namespace sst2

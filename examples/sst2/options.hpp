@@ -4,21 +4,29 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "mezo/model/language_model.hpp"
 #include "prompt.hpp"
 
 namespace sst2 {
 
 struct TrainOptions {
-  std::filesystem::path model_dir;  // HF folder (required)
+  std::filesystem::path model_dir;  // HF folder of either family, or a .gguf file (required)
   std::filesystem::path data_dir = "../shared/data/SST-2";
-  int k = 16;                               // examples per class
-  std::uint32_t data_seed = 42;             // which k-shot split
-  std::filesystem::path out_dir;            // empty: main() picks a fresh one
+  // Which data: "kshot" (LM-BFF's K per class, the paper's RoBERTa setting),
+  // "sampled" (num_train + num_dev drawn from GLUE train, the paper's OPT
+  // setting) or "auto" (resolved by apply_defaults; run.json holds the result).
+  std::string protocol = "auto";
+  int k = 16;                     // kshot: examples per class
+  int num_train = 1000;           // sampled: training examples
+  int num_dev = 500;              // sampled: dev examples
+  std::uint32_t data_seed = 42;   // which split (both protocols)
+  std::filesystem::path out_dir;  // empty: main() picks a fresh one
   std::string objective = "cross_entropy";  // or "accuracy"
-  std::string head = "auto";                // auto | mlm | cosine
+  std::string head = "auto";                // auto | mlm | cosine | lm
   float cosine_scale = 20.0f;
   PromptOptions prompt;
   float lr = 1e-6f;
@@ -27,10 +35,6 @@ struct TrainOptions {
   std::int64_t steps = 100000;
   std::int64_t eval_every = 10000;
   int batch_size = 64;
-  // --batch was given on the command line (not saved in run.json): then a
-  // batch larger than the training set is an error; the default 64 is capped
-  // at the training set, as the paper's batch 64 is at k = 16.
-  bool batch_given = false;
   std::uint64_t seed = 42;  // run seed: z and batches
   int threads = 0;          // 0 = all cores
   bool exact_restore = true;
@@ -49,19 +53,35 @@ struct TrainOptions {
   std::vector<std::string> lora_targets = {"query", "value"};
   int prefix_tokens = 5;
   std::string prefix_init = "real";  // or "random"
-  // Which of --lr, --eps, --weight-decay were given (not saved): the others
-  // take the paper's defaults of the PEFT mode (apply_peft_defaults).
-  bool lr_given = false, eps_given = false, weight_decay_given = false;
+
+  // The options given on the command line, by long name ("--lr"); not saved.
+  // Those not given take the defaults of the model family and PEFT mode
+  // (apply_defaults), and an explicit --batch larger than the training set
+  // is an error while the default is capped at it.
+  std::set<std::string> given;
+  bool was_given(const std::string& name) const { return given.contains(name); }
 };
 
 nlohmann::json to_json(const TrainOptions& o);
-// Reads run.json's options; fields added later (PEFT, max_rejected) take
-// their defaults when an older run.json lacks them.
+// Reads run.json's options; fields added later take the values older runs
+// had when an older run.json lacks them (PEFT: full; protocol: kshot).
 TrainOptions options_from_json(const nlohmann::json& j);
 
-// The MeZO paper's settings for the PEFT mode, for whichever of lr, eps and
-// weight decay the user did not give: LoRA lr 1e-4, eps 1e-3, weight decay
-// 0.1; prefix lr 1e-2, eps 1e-1, weight decay 0 (full: the defaults above).
-void apply_peft_defaults(TrainOptions& o);
+// Throws mezo::Error naming the option for a value out of range, before
+// anything is loaded. (Options that depend on the model are checked where
+// the model is: template, label words, head, max length.)
+void validate(const TrainOptions& o);
+
+// Fills in, for a new run, whatever the user did not give, with the MeZO
+// paper's settings for the model family and PEFT mode:
+//   masked LM (RoBERTa): k-shot data, batch 64, 100,000 steps, dev every 10,000;
+//   causal LM (OPT):     1000 train / 500 dev sampled, batch 16, 20,000 steps,
+//                        dev every 4,000;
+//   lr, eps, weight decay: full 1e-6, 1e-3, 0; LoRA 1e-4, 1e-3, 0.1;
+//                        prefix 1e-2, 1e-1, 0.
+// --protocol auto becomes "sampled" when --num-train or --num-dev was given,
+// "kshot" when --k was, else the family's. Throws mezo::Error when options of
+// both protocols were given.
+void apply_defaults(TrainOptions& o, mezo::ModelFamily family);
 
 }  // namespace sst2

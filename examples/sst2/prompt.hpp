@@ -1,60 +1,66 @@
-// Prompts: turning an SST-2 sentence into the token ids a masked LM scores,
-// as in LM-BFF / the MeZO paper:
-//   RoBERTa: <s>{sentence} It was<mask>.</s>     label words " terrible" / " great"
-//   BERT:    [CLS] {sentence} it was [MASK] . [SEP]   label words "terrible" / "great"
+// Prompts: an SST-2 sentence as the token ids a language model scores. One
+// implementation per model family: MaskedPrompt (masked_prompt.hpp: the
+// label word goes where the mask is) and CausalPrompt (causal_prompt.hpp: the
+// label word follows the prompt). task.cpp picks one.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mezo/data/labeled_text.hpp"
-#include "mezo/model/config.hpp"
-#include "mezo/text/tokenizer.hpp"
 
 namespace sst2 {
 
 struct PromptOptions {
-  // "{sentence}" and "{mask}" are replaced by the sentence and the mask token;
-  // the text around them is tokenised piece by piece. Empty = the default for
-  // the model type (above).
+  // "{sentence}" is replaced by the sentence and "{mask}" marks where the
+  // label word goes; the text around them is tokenised piece by piece.
+  // Empty = the default of the model family.
   std::string template_text;
   std::vector<std::string> label_words;  // one per label; empty = the default
-  int max_length = 128;                  // tokens, specials included
+  int max_length = 128;                  // tokens, specials (and a decoder's label word) included
 };
 
 struct EncodedExample {
   std::vector<std::int32_t> ids;  // specials included
-  std::int64_t mask_position = -1;
+  // The position whose scores decide the label: the mask (masked LM), or the
+  // last prompt token, after which the label word would come (causal LM).
+  std::int64_t query_position = -1;
   std::int32_t label = 0;
 };
 
-class PromptEncoder {
+class Prompt {
  public:
-  // Throws mezo::Error if the template lacks {sentence} or {mask}, or a label
-  // word is not exactly one token (naming the word and its pieces).
-  PromptEncoder(const mezo::Tokenizer& tokenizer, mezo::ModelType type, PromptOptions options);
-
-  // The prompt for one sentence; the sentence's tokens are cut from the tail
-  // so the whole prompt fits max_length.
-  EncodedExample encode(const mezo::LabeledExample& example) const;
-  // The sentence alone between the begin and end specials (for similarity heads).
-  EncodedExample encode_plain(const mezo::LabeledExample& example) const;
-  // "{template with the label word in place of the mask}" between specials.
-  std::vector<std::int32_t> encode_filled(std::size_t label) const;
-
-  const std::vector<std::int32_t>& label_word_ids() const { return label_ids_; }
-  const std::vector<std::string>& label_words() const { return options_.label_words; }
+  virtual ~Prompt() = default;
+  virtual EncodedExample encode(const mezo::LabeledExample& example) const = 0;
+  // The template and label words in use (the defaults filled in).
   const std::string& template_text() const { return options_.template_text; }
+  const std::vector<std::string>& label_words() const { return options_.label_words; }
 
- private:
-  std::vector<std::int32_t> sentence_ids(const std::string& text, std::size_t budget) const;
-
-  const mezo::Tokenizer& tokenizer_;
+ protected:
+  explicit Prompt(PromptOptions options) : options_(std::move(options)) {}
   PromptOptions options_;
-  std::vector<std::int32_t> before_, between_, after_;  // template text pieces
-  bool sentence_first_ = true;                          // {sentence} comes before {mask}
-  std::vector<std::int32_t> label_ids_;
 };
+
+// A template cut at its placeholders: the text before the first, between the
+// two, and after the last.
+struct TemplateParts {
+  std::string before, between, after;
+  bool sentence_first = true;  // {sentence} comes before {mask}
+  bool has_mask = true;        // false: only {sentence} (then between is empty)
+};
+
+inline constexpr std::string_view kSentenceSlot = "{sentence}";
+inline constexpr std::string_view kMaskSlot = "{mask}";
+
+// Throws mezo::Error naming the template when it lacks {sentence}, or lacks
+// {mask} while `mask_required`.
+TemplateParts split_template(const std::string& text, bool mask_required);
+
+// SST-2 sentences end in a space before the tab; a trailing space would
+// become a token of its own (byte-level BPE's "Ġ"), so it is trimmed, as the
+// reference code's .strip() does.
+std::string trimmed(const std::string& text);
 
 }  // namespace sst2

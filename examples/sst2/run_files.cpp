@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -28,6 +29,8 @@ void write_all(int fd, const std::string& bytes, const std::filesystem::path& pa
   }
 }
 
+}  // namespace
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
   std::filesystem::path temp = path;
   temp += ".tmp";
@@ -37,8 +40,6 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   if (::fsync(fd) != 0 || ::close(fd) != 0) io_error("cannot flush", temp);
   if (::rename(temp.c_str(), path.c_str()) != 0) io_error("cannot rename into place", path);
 }
-
-}  // namespace
 
 void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j) {
   write_file_atomically(path, j.dump(2) + "\n");
@@ -54,21 +55,55 @@ nlohmann::json read_json(const std::filesystem::path& path) {
   }
 }
 
+namespace {
+
+constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+
+// 64-bit FNV-1a over `bytes`, continuing from `hash`.
+std::uint64_t fnv1a(std::uint64_t hash, const char* bytes, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    hash = (hash ^ static_cast<unsigned char>(bytes[i])) * 0x100000001b3ull;
+  return hash;
+}
+
+std::string hex(std::uint64_t value) {
+  std::ostringstream out;
+  out << std::hex << value;
+  return out.str();
+}
+
+}  // namespace
+
 std::string file_digest(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) io_error("cannot open", path);
-  std::uint64_t hash = 0xcbf29ce484222325ull;
+  std::uint64_t hash = kFnvOffset;
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) *
-             0x100000001b3ull;
-    }
+    hash = fnv1a(hash, buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
-  std::ostringstream out;
-  out << std::hex << hash;
-  return out.str();
+  return hex(hash);
+}
+
+std::string model_digest(const std::filesystem::path& model) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(model)) return file_digest(model);
+  if (fs::exists(model / "model.safetensors")) return file_digest(model / "model.safetensors");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(model)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".safetensors") || name == "model.safetensors.index.json")
+      files.push_back(entry.path());
+  }
+  if (files.empty()) {
+    throw mezo::Error(mezo::ErrorCode::io,
+                      "no safetensors weights in '" + model.string() + "' to take a digest of");
+  }
+  std::sort(files.begin(), files.end());
+  std::string digests;  // "name digest\n" per file: a changed, added or renamed file shows
+  for (const auto& f : files) digests += f.filename().string() + " " + file_digest(f) + "\n";
+  return hex(fnv1a(kFnvOffset, digests.data(), digests.size()));
 }
 
 MetricsLog::MetricsLog(const std::filesystem::path& path, std::int64_t first_step,

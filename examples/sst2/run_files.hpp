@@ -13,12 +13,18 @@
 
 namespace sst2 {
 
-// Writes `j` to `path` atomically (temp file, fsync, rename).
+// Writes `bytes` to `path` atomically (temp file, fsync, rename).
+void write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
+// Writes `j` to `path` atomically.
 void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j);
 nlohmann::json read_json(const std::filesystem::path& path);
 
 // A 64-bit FNV-1a digest of a file, to recognise the initial weights on resume.
 std::string file_digest(const std::filesystem::path& path);
+// The digest of a model's weights: a .gguf file's, model.safetensors' in a
+// folder (what runs have always recorded), or, for a sharded folder, one
+// digest over model.safetensors.index.json and its shards in name order.
+std::string model_digest(const std::filesystem::path& model);
 
 class MetricsLog {
  public:

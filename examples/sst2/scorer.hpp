@@ -1,20 +1,14 @@
 // Label scorers: the model's score for each label of each example, the
-// logits the objectives see.
-//  - MlmScorer: the masked-LM head at the mask position, restricted to the
-//    label words' ids (the paper's prompt-based head).
-//  - CosineScorer: for encoders without an MLM head (sentence encoders such as
-//    all-MiniLM-L6-v2): scale · cos(mean-pooled sentence, mean-pooled
-//    "It was <label word>." prompt). The scale (20) and the mean pooling are
-//    what that model was trained with, so zero-shot it already separates the
-//    classes; the label prompts are re-encoded at every call because they
-//    depend on the (perturbed) weights.
+// logits the objectives (cross-entropy, accuracy) see. One implementation per
+// head: encoder_scorers.hpp (masked-LM head, cosine surrogate) and
+// decoder_scorers.hpp (LM head); task.cpp picks one for the model.
 #pragma once
 
-#include <memory>
+#include <cstdint>
 #include <span>
 #include <vector>
 
-#include "mezo/model/masked_lm.hpp"
+#include "mezo/model/batch.hpp"
 #include "prompt.hpp"
 
 namespace sst2 {
@@ -22,6 +16,7 @@ namespace sst2 {
 class LabelScorer {
  public:
   virtual ~LabelScorer() = default;
+  // "mlm", "cosine", "lm": the head, as the run's summary names it.
   virtual const char* name() const = 0;
   std::size_t num_labels() const { return num_labels_; }
   // logits[i × num_labels + k]: the score of label k for examples[i].
@@ -33,8 +28,7 @@ class LabelScorer {
   std::size_t num_labels_;
 };
 
-std::unique_ptr<LabelScorer> make_mlm_scorer(mezo::MaskedLM& model, const PromptEncoder& prompts);
-std::unique_ptr<LabelScorer> make_cosine_scorer(mezo::MaskedLM& model, const PromptEncoder& prompts,
-                                                float scale);
+// The examples' ids, padded with `pad` to the longest.
+mezo::TokenBatch to_batch(std::span<const EncodedExample* const> examples, std::int32_t pad);
 
 }  // namespace sst2

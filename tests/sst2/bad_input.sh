@@ -61,7 +61,7 @@ cp -r model no_tokenizer && rm no_tokenizer/vocab.txt
 
 run=(train --steps 2 --eval-every 1 --batch 4 --threads 1)  # plus --data, --model, --out
 expect_error no_safetensors "model.safetensors" "${run[@]}" --data data/good --model no_weights --out out/no_safetensors
-expect_error no_tokenizer "/no_tokenizer': looked for vocab.json" "${run[@]}" --data data/good --model no_tokenizer --out out/no_tokenizer
+expect_error no_tokenizer "/no_tokenizer': looked for" "${run[@]}" --data data/good --model no_tokenizer --out out/no_tokenizer
 expect_error missing_model_dir "no such folder" "${run[@]}" --data data/good --model does_not_exist --out out/missing_model_dir
 expect_error no_model_option "--model DIR is required" "${run[@]}" --data data/good --out out/no_model_option
 expect_error label_5 "line 3: label 5 is out of range" "${run[@]}" --model model --data data/label5 --out out/label5
@@ -85,7 +85,7 @@ expect_error steps_not_a_number "--steps" train --model model --data data/good -
 expect_error eval_every_0 "--eval-every must be >= 1" train --model model --data data/good --eval-every 0 --out out/ev0
 expect_error objective "--objective must be cross_entropy or accuracy, got 'nonsense'" \
   "${run[@]}" --data data/good --model model --out out/objective --objective nonsense
-expect_error head "--head must be auto, mlm or cosine" "${run[@]}" --data data/good --model model --out out/head --head linear
+expect_error head "--head must be auto, mlm, cosine or lm, got 'linear'" "${run[@]}" --data data/good --model model --out out/head --head linear
 expect_error lr_nan "lr must be finite" "${run[@]}" --data data/good --model model --out out/lr --lr nan
 expect_error lr_negative "--lr must be finite and >= 0, got -0.001" "${run[@]}" --data data/good --model model \
   --out out/lr_negative --lr -1e-3

@@ -1,0 +1,84 @@
+#include "report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+
+namespace sst2 {
+namespace {
+
+std::string peft_description(const TrainOptions& o) {
+  if (o.peft == "lora")
+    return fmt::format("LoRA r={} alpha={} on {}", o.lora_rank, o.lora_alpha,
+                       fmt::join(o.lora_targets, ","));
+  if (o.peft == "prefix")
+    return fmt::format("prefix tuning, {} tokens, {} init", o.prefix_tokens, o.prefix_init);
+  return "full-parameter";
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
+                      std::uint64_t trainable_parameters, const Sst2Data& data,
+                      std::size_t train_examples, std::size_t dev_examples,
+                      std::size_t test_examples) {
+  std::fprintf(stderr,
+               "%s %s, %s: %llu trainable parameters (%llu in the model), head %s, %zu train / "
+               "%zu dev / %zu test (%s)\n",
+               model.architecture(), o.model_dir.filename().c_str(), peft_description(o).c_str(),
+               static_cast<unsigned long long>(trainable_parameters),
+               static_cast<unsigned long long>(model.params().num_elements()),
+               task.scorer->name(), train_examples, dev_examples, test_examples,
+               data.description.c_str());
+  std::fprintf(stderr, "prompt '%s', label words '%s'\n", o.prompt.template_text.c_str(),
+               fmt::format("{}", fmt::join(o.prompt.label_words, "', '")).c_str());
+  if (train_examples < static_cast<std::size_t>(o.batch_size)) {
+    std::fprintf(stderr,
+                 "batch %d > %zu training examples: every step uses the whole training set\n",
+                 o.batch_size, train_examples);
+  }
+}
+
+nlohmann::json result_json(const TrainOptions& o, const RunState& state,
+                           const RunSummary& summary) {
+  return {{"zero_shot_dev_accuracy", state.zero_shot_dev},
+          {"zero_shot_test_accuracy", state.zero_shot_test},
+          {"best_dev_accuracy", state.best_dev},
+          {"best_step", state.best_step},
+          {"test_accuracy", summary.test_accuracy},
+          {"steps", state.steps_done},
+          {"peft", o.peft},
+          {"trainable_parameters", summary.trainable_parameters},
+          {"steps_per_s_this_session", summary.steps_per_second},
+          {"elapsed_s_this_session", summary.seconds},
+          {"peak_rss_mib", peak_rss_mib()}};
+}
+
+void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
+                   const RunState& state, const RunSummary& summary) {
+  std::printf(
+      "SST-2 %s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
+      "  trained:    %s, %llu parameters (weight decay %g)\n"
+      "  zero-shot:  dev %.1f%%  test %.1f%%\n"
+      "  best dev:   %.1f%% at step %lld\n"
+      "  test (best-by-dev weights): %.1f%%\n"
+      "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
+      "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
+      data.description.c_str(), task.scorer->name(), o.objective.c_str(),
+      static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
+      static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
+      100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
+      static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
+      summary.steps_per_second, summary.seconds, peak_rss_mib(), o.out_dir.c_str(),
+      (o.out_dir / "metrics.jsonl").c_str());
+}
+
+}  // namespace sst2

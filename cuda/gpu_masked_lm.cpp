@@ -19,11 +19,12 @@
 
 #include "cuda_context.hpp"
 #include "cuda_param_pass.hpp"
+#include "gpu_context_impl.hpp"
 #include "mezo/bf16.hpp"
 #include "mezo/error.hpp"
 #include "mezo/model/gpu_masked_lm.hpp"
 #include "model/batch_checks.hpp"
-#include "model/masked_lm_access.hpp"
+#include "model/weights.hpp"
 #include "probed_params.hpp"
 #include "transformer_layers.hpp"
 
@@ -110,7 +111,7 @@ struct GpuMaskedLM::Impl {
   std::vector<std::int32_t> host_positions, host_indices;
 
   Impl(const MaskedLM& model, GpuContext& g, const GpuMaskedLMOptions& o)
-      : gpu(&g), ctx(g.native()), config(model.config()), options(o) {
+      : gpu(&g), ctx(GpuContext::Impl::of(g)), config(model.config()), options(o) {
     if (o.weights != DType::f32 && o.weights != DType::bf16) {
       throw Error(ErrorCode::invalid_argument, "GpuMaskedLM: weights must be f32 or bf16");
     }
@@ -125,7 +126,7 @@ struct GpuMaskedLM::Impl {
                   "computes mlm_logits");
     }
     upload(model);
-    resolve(detail::MaskedLMAccess::weights(model), model.params());
+    resolve(model::layout_of(model.params(), config.num_hidden_layers, true), model.params());
     perturbation = std::make_shared<DeferredPerturbation>(std::make_shared<CounterPerturbation>(
         o.distribution, ExecutionOptions{.num_threads = 0, .gpu = gpu}));
   }

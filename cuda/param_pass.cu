@@ -34,11 +34,6 @@ struct DevicePass {
   ZTerm terms[kMaxTermsPerLaunch];
 };
 
-__device__ float z_at(ZDistribution distribution, std::uint64_t seed, std::uint64_t index) {
-  return distribution == ZDistribution::gaussian ? rng::gaussian_z(seed, index)
-                                                 : rng::rademacher_z(seed, index);
-}
-
 __device__ float load(const float* p) { return *p; }
 __device__ float load(const std::uint16_t* p) { return bf16_to_float(*p); }
 __device__ void store(float* p, float x) { *p = x; }
@@ -56,13 +51,13 @@ __global__ void param_pass_kernel(T* theta, std::uint64_t count, std::uint64_t g
     const std::uint64_t index = global_offset + j;
     float x = load(theta + j);
     if (pass.has_restore) {
-      x = rng::add_rn(x,
-                      rng::mul_rn(pass.restore.coef, z_at(distribution, pass.restore.seed, index)));
+      x = rng::add_rn(
+          x, rng::mul_rn(pass.restore.coef, rng::z(distribution, pass.restore.seed, index)));
     }
     if (pass.decay != 0.0f) x = rng::sub_rn(x, rng::mul_rn(pass.decay, x));
     for (int t = 0; t < pass.num_terms; ++t) {
       x = rng::add_rn(
-          x, rng::mul_rn(pass.terms[t].coef, z_at(distribution, pass.terms[t].seed, index)));
+          x, rng::mul_rn(pass.terms[t].coef, rng::z(distribution, pass.terms[t].seed, index)));
     }
     store(theta + j, x);
   }

@@ -22,9 +22,7 @@ __device__ float evaluated(const void* data, DType dtype, std::uint64_t j, std::
   float x = dtype == DType::bf16 ? bf16_to_float(static_cast<const std::uint16_t*>(data)[j])
                                  : static_cast<const float*>(data)[j];
   for (int t = 0; t < probe.count; ++t) {
-    const float z = probe.distribution == ZDistribution::gaussian
-                        ? rng::gaussian_z(probe.terms[t].seed, index)
-                        : rng::rademacher_z(probe.terms[t].seed, index);
+    const float z = rng::z(probe.distribution, probe.terms[t].seed, index);
     x = rng::add_rn(x, rng::mul_rn(probe.terms[t].coef, z));
   }
   return dtype == DType::bf16 ? round_to_bf16(x) : x;

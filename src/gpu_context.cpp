@@ -6,12 +6,10 @@
 #include "mezo/error.hpp"
 
 #if defined(MEZO_WITH_CUDA)
-#include "cuda_context.hpp"
+#include "gpu_context_impl.hpp"
 #else
 MEZO_BEGIN_NAMESPACE
-namespace cuda {
-class Context {};  // never created without CUDA
-}  // namespace cuda
+struct GpuContext::Impl {};  // never created without CUDA
 MEZO_END_NAMESPACE
 #endif
 
@@ -19,7 +17,8 @@ MEZO_BEGIN_NAMESPACE
 
 GpuContext::GpuContext(const GpuOptions& options) {
 #if defined(MEZO_WITH_CUDA)
-  context_ = std::make_unique<cuda::Context>(cuda::ContextOptions{options.device, options.allow_tf32});
+  impl_ = std::make_unique<Impl>(
+      Impl{cuda::Context(cuda::ContextOptions{options.device, options.allow_tf32})});
 #else
   (void)options;
   throw Error(ErrorCode::unsupported,
@@ -32,21 +31,14 @@ GpuContext::~GpuContext() = default;
 GpuContext::GpuContext(GpuContext&&) noexcept = default;
 GpuContext& GpuContext::operator=(GpuContext&&) noexcept = default;
 
-cuda::Context& GpuContext::native() const {
-  if (!context_) {
-    throw Error(ErrorCode::invalid_argument, "mezo::GpuContext used after it was moved from");
-  }
-  return *context_;
-}
-
 #if defined(MEZO_WITH_CUDA)
-int GpuContext::device() const { return native().device(); }
-void GpuContext::synchronize() const { native().synchronize(); }
+int GpuContext::device() const { return Impl::of(*this).device(); }
+void GpuContext::synchronize() const { Impl::of(*this).synchronize(); }
 GpuMemoryStats GpuContext::memory() const {
-  const cuda::Context& ctx = native();
+  const cuda::Context& ctx = Impl::of(*this);
   return {ctx.current_bytes(), ctx.peak_bytes()};
 }
-void GpuContext::reset_peak() { native().reset_peak(); }
+void GpuContext::reset_peak() { Impl::of(*this).reset_peak(); }
 #else
 // Unreachable: no GpuContext can be constructed without CUDA.
 int GpuContext::device() const { return -1; }

@@ -8,7 +8,7 @@
 
 #if defined(MEZO_WITH_CUDA)
 #include "cuda_param_pass.hpp"
-#include "mezo/gpu.hpp"
+#include "gpu_context_impl.hpp"
 #endif
 
 MEZO_BEGIN_NAMESPACE
@@ -43,11 +43,7 @@ std::string_view CounterPerturbation::name() const {
 
 void CounterPerturbation::generate(std::uint64_t seed, std::uint64_t first,
                                    std::span<float> out) const {
-  if (distribution_ == ZDistribution::gaussian) {
-    cpu::fill_gaussian(seed, first, out.data(), out.size());
-  } else {
-    cpu::fill_rademacher(seed, first, out.data(), out.size());
-  }
+  cpu::fill_z(distribution_, seed, first, out.data(), out.size());
 }
 
 void CounterPerturbation::apply(const ParamSet& params, const ParamPass& pass) const {
@@ -64,7 +60,7 @@ void CounterPerturbation::apply(const ParamSet& params, const ParamPass& pass) c
                     "parameters are in CUDA memory: give the perturbation a GpuContext "
                     "(ExecutionOptions::gpu) whose stream the passes run on");
       }
-      cuda::apply_param_pass(params, pass, distribution_, exec_.gpu->native());
+      cuda::apply_param_pass(params, pass, distribution_, GpuContext::Impl::of(*exec_.gpu));
       return;
 #else
       throw Error(ErrorCode::unsupported,

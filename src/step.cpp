@@ -8,7 +8,7 @@
 #include "direction_passes.hpp"
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
-#include "mezo/log.hpp"
+#include "step_outcome.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -27,24 +27,6 @@ float evaluate(const LossFunction& loss, Undo&& undo) {
     undo();
     throw;
   }
-}
-
-bool finite_plan(const UpdatePlan& plan) {
-  if (!std::isfinite(plan.decay)) return false;
-  for (const ZTerm& t : plan.terms) {
-    if (!std::isfinite(t.coef)) return false;
-  }
-  return true;
-}
-
-StepResult rejected(StepResult result, int direction, const char* which, float value) {
-  result.status = StepStatus::nonfinite_loss;
-  result.message = fmt::format(
-      "{} of direction {} (seed {}) is {}; weights restored {}, no update applied", which,
-      direction, result.estimates.empty() ? result.seed : result.estimates.back().seed, value,
-      result.exact_restore ? "bit-exactly" : "to within fp32 rounding");
-  log(LogLevel::warning, result.message);
-  return result;
 }
 
 }  // namespace
@@ -75,7 +57,7 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
     if (!std::isfinite(loss_plus)) {
       passes.restore_from_plus();
       result.estimates.push_back({s, loss_plus, 0.0f, 0.0f});
-      return rejected(std::move(result), d, "loss_plus", loss_plus);
+      return detail::rejected_for_loss(std::move(result), d, "loss_plus", loss_plus);
     }
 
     passes.plus_to_minus();
@@ -83,38 +65,20 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
     if (!std::isfinite(loss_minus)) {
       passes.restore_from_minus();
       result.estimates.push_back({s, loss_plus, loss_minus, 0.0f});
-      return rejected(std::move(result), d, "loss_minus", loss_minus);
+      return detail::rejected_for_loss(std::move(result), d, "loss_minus", loss_minus);
     }
 
     result.estimates.push_back({s, loss_plus, loss_minus, (loss_plus - loss_minus) / (2.0f * eps)});
     if (d + 1 < directions) {
       passes.restore_from_minus();
     } else {
-      const std::int64_t step_before = optimizer.step_count();
-      UpdatePlan plan = optimizer.plan_update(result.estimates);
-      if (!finite_plan(plan)) {
-        optimizer.set_step_count(step_before);
-        passes.restore_from_minus();
-        result.status = StepStatus::nonfinite_update;
-        result.message = fmt::format(
-            "update of step seed {} is not finite (lr {}, projected_grad {}); weights restored {}, "
-            "no update applied",
-            seed, plan.lr, result.estimates.back().projected_grad,
-            options.exact_restore ? "bit-exactly" : "to within fp32 rounding");
-        log(LogLevel::warning, result.message);
+      if (!detail::plan_update(optimizer, result, [&] { passes.restore_from_minus(); })) {
         return result;
       }
-      result.update = std::move(plan);
       passes.restore_from_minus_and_update(result.update);
     }
   }
-
-  result.loss_plus = result.estimates.front().loss_plus;
-  result.loss_minus = result.estimates.front().loss_minus;
-  double grad_sum = 0.0;
-  for (const SeedEstimate& e : result.estimates) grad_sum += e.projected_grad;
-  result.projected_grad = static_cast<float>(grad_sum / directions);
-  return result;
+  return detail::completed(std::move(result));
 }
 
 SeedEstimate probe_direction(const ParamSet& params, const Perturbation& perturbation, float eps,

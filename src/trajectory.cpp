@@ -12,6 +12,7 @@
 #include "file_io.hpp"
 #include "mezo/error.hpp"
 #include "mezo/log.hpp"
+#include "mezo/step.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -298,14 +299,19 @@ Trajectory read_trajectory(const std::filesystem::path& path) {
 
 namespace {
 
+// The update a completed step applied, from its records (one per direction).
+UpdatePlan plan_of(std::span<const TrajectoryRecord> step) {
+  UpdatePlan plan{step.back().lr, step.back().decay, {}};
+  for (const TrajectoryRecord& r : step) plan.terms.push_back({r.seed, r.coef});
+  return plan;
+}
+
 // One step of a run that did not restore exactly: repeat all its passes, since
 // their rounding is part of the trained weights.
 void replay_step_with_rounding(const ParamSet& params, const Perturbation& perturbation,
                                std::span<const TrajectoryRecord> step) {
   const TrajectoryRecord& last = step.back();
   const bool rejected = (last.flags & TrajectoryRecord::rejected) != 0;
-  std::vector<ZTerm> terms;
-  for (const TrajectoryRecord& r : step) terms.push_back({r.seed, r.coef});
   for (std::size_t i = 0; i < step.size(); ++i) {
     detail::DirectionPasses passes(params, perturbation, step[i].seed, step[i].eps, nullptr);
     const bool is_last = i + 1 == step.size();
@@ -322,7 +328,7 @@ void replay_step_with_rounding(const ParamSet& params, const Perturbation& pertu
     if (!is_last) {
       passes.restore_from_minus();
     } else {
-      passes.restore_from_minus_and_update(UpdatePlan{last.lr, last.decay, terms});
+      passes.restore_from_minus_and_update(plan_of(step));
     }
   }
 }
@@ -355,12 +361,9 @@ void replay(const ParamSet& params, const Perturbation& perturbation,
     if (!trajectory.header.exact_restore) {
       replay_step_with_rounding(params, perturbation, step);
     } else if (!rejected) {
-      std::vector<ZTerm> terms;
-      for (const TrajectoryRecord& r : step) terms.push_back({r.seed, r.coef});
-      ParamPass update;
-      update.decay = step.back().decay;
-      update.terms = terms;
-      perturbation.apply(params, update);
+      // θ is exactly where the step's probes left it (restored bit-exactly):
+      // the update alone, as mezo::step's last pass applies it.
+      apply_update(params, perturbation, plan_of(step));
     }
     i = end;
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <bit>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "model_test_support.hpp"
+#include "portable_random/pinned_values.hpp"
 
 namespace fs = std::filesystem;
 
@@ -178,6 +180,31 @@ TEST(MaskedLM, ForwardBitsDoNotDependOnTheThreadCount) {
         << "last hidden states on 1 and " << t + 1 << " threads differ";
     EXPECT_EQ(0, std::memcmp(logits[0].data(), logits[t].data(), logits[0].size() * sizeof(float)))
         << "MLM logits on 1 and " << t + 1 << " threads differ";
+  }
+}
+
+// Random weights come from libmezo's counter-based generator, not from
+// std::normal_distribution (whose numbers differ between standard
+// libraries): the values pinned in tests/portable_random/pinned_values.hpp,
+// which CI checks under libc++ as well. Biases are 0 and LayerNorm gains 1.
+TEST(MaskedLM, RandomWeightsAreThePinnedPortableDraws) {
+  const mezo::MaskedLM model =
+      mezo::MaskedLM::random(mezo_test::multi_piece_config(), pinned::kSeed);
+  const mezo::ParamView& first = model.params().views().front();
+  ASSERT_EQ(first.offset, 0u);
+  ASSERT_NE(first.name.find("word_embeddings"), std::string::npos) << first.name;
+  for (std::size_t k = 0; k < std::size(pinned::kEncoderWeightIndex); ++k) {
+    ASSERT_LT(pinned::kEncoderWeightIndex[k], first.size);
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(first.f32()[pinned::kEncoderWeightIndex[k]]),
+              pinned::kEncoderWeightBits[k])
+        << "element " << pinned::kEncoderWeightIndex[k];
+  }
+  for (const mezo::ParamView& v : model.params().views()) {
+    if (v.name.ends_with("LayerNorm.weight")) {
+      EXPECT_EQ(v.f32()[0], 1.0f) << v.name;
+    } else if (v.name.ends_with(".bias")) {
+      EXPECT_EQ(v.f32()[0], 0.0f) << v.name;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // produces z (scalar, bulk, any thread count).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <mezo/mezo.hpp>
@@ -175,6 +176,61 @@ TEST(PerturbInplace, UsesTheGlobalIndexOfEachElement) {
   mezo::perturb_inplace(set, *mezo::gaussian_perturbation(), 3, 1.0f);
   for (std::size_t j = 0; j < b.size(); ++j) EXPECT_EQ(b[j], mezo::rng::gaussian_z(3, 10 + j));
   for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j], mezo::rng::gaussian_z(3, j));
+}
+
+// rng::z is the one place Gaussian or Rademacher is chosen (the CUDA passes
+// and probed reads call it per element); the CPU's bulk fill makes the same
+// choice and must give the same bits.
+TEST(Z, OneChoiceOfDistributionForEveryBackend) {
+  std::vector<float> bulk(1000);
+  for (const auto d : {mezo::ZDistribution::gaussian, mezo::ZDistribution::rademacher}) {
+    mezo::CounterPerturbation(d).generate(17, 123, bulk);
+    for (std::size_t j = 0; j < bulk.size(); ++j) {
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(bulk[j]),
+                std::bit_cast<std::uint32_t>(mezo::rng::z(d, 17, 123 + j)));
+    }
+  }
+  EXPECT_EQ(mezo::rng::z(mezo::ZDistribution::gaussian, 5, 9), mezo::rng::gaussian_z(5, 9));
+  EXPECT_EQ(mezo::rng::z(mezo::ZDistribution::rademacher, 5, 9), mezo::rng::rademacher_z(5, 9));
+}
+
+TEST(WordStream, IsThePhiloxBlocksWordsInOrder) {
+  mezo::rng::WordStream words(0x1234'5678'9ABC'DEF0ull);
+  for (std::uint64_t block = 0; block < 3; ++block) {
+    const auto expected = mezo::rng::philox_block(0x1234'5678'9ABC'DEF0ull, block);
+    for (const std::uint32_t w : expected.v) EXPECT_EQ(words.next(), w);
+  }
+}
+
+// bound = 3·2^30: multiply-shift alone maps 4 words to every 3 values, so
+// values divisible by 3 would come up half the time instead of a third (and
+// next() % bound would favour the values below 2^30 twice over); the
+// rejection step must remove both biases.
+TEST(WordStream, BelowIsUniformWhereTheShortcutsAreBiased) {
+  constexpr std::uint32_t kBound = 3u << 30;
+  mezo::rng::WordStream words(99);
+  constexpr int kDraws = 60000;
+  int multiples_of_3 = 0, below_2_30 = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const std::uint32_t v = words.below(kBound);
+    ASSERT_LT(v, kBound);
+    multiples_of_3 += v % 3 == 0;
+    below_2_30 += v < (1u << 30);
+  }
+  // Standard error of a 1/3 fraction over 60000 draws: 0.0019.
+  EXPECT_NEAR(multiples_of_3 / double(kDraws), 1.0 / 3.0, 0.01);
+  EXPECT_NEAR(below_2_30 / double(kDraws), 1.0 / 3.0, 0.01);
+}
+
+TEST(WordStream, BelowCoversSmallBoundsEvenly) {
+  mezo::rng::WordStream words(7);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(words.below(1), 0u);
+  std::vector<int> counts(5);
+  constexpr int kDraws = 50000;
+  for (int i = 0; i < kDraws; ++i) ++counts[words.below(5)];
+  double chi2 = 0;  // 4 degrees of freedom: P(chi2 > 18.5) = 0.001
+  for (const int c : counts) chi2 += (c - kDraws / 5.0) * (c - kDraws / 5.0) / (kDraws / 5.0);
+  EXPECT_LT(chi2, 18.5);
 }
 
 TEST(SeedSchedule, IsAPureFunctionOfRunSeedAndStep) {

@@ -28,6 +28,10 @@
 #include "mezo/config.hpp"
 
 MEZO_BEGIN_NAMESPACE
+
+// The distribution of z (see perturbation.hpp for the perturbations built on it).
+enum class ZDistribution { gaussian, rademacher };
+
 namespace rng {
 
 struct Philox4x32 {
@@ -204,6 +208,15 @@ MEZO_HOST_DEVICE inline float rademacher_z(std::uint64_t seed, std::uint64_t ind
   return ((word >> (index & 31u)) & 1u) ? 1.0f : -1.0f;
 }
 
+// z of one element under `distribution`: the one place the choice is made for
+// every backend (the CUDA passes and probed reads call it per element; the
+// CPU's bulk fill, cpu::fill_z, makes the same choice once per range).
+MEZO_HOST_DEVICE inline float z(ZDistribution distribution, std::uint64_t seed,
+                                std::uint64_t index) {
+  return distribution == ZDistribution::gaussian ? gaussian_z(seed, index)
+                                                 : rademacher_z(seed, index);
+}
+
 // SplitMix64 finaliser: a bijective 64-bit mixer, used to derive seeds.
 MEZO_HOST_DEVICE inline std::uint64_t mix64(std::uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -231,6 +244,42 @@ MEZO_HOST_DEVICE inline std::uint64_t stream_key(std::uint64_t seed, Stream stre
                                                  std::uint64_t index) {
   return mix64(seed ^ mix64(index + static_cast<std::uint64_t>(stream)));
 }
+
+// The 32-bit words of philox_block(key, 0), then of block 1, and so on: for
+// draws that take an unknown number of words (rejection sampling).
+class WordStream {
+ public:
+  MEZO_HOST_DEVICE explicit WordStream(std::uint64_t key) : key_(key) {}
+
+  MEZO_HOST_DEVICE std::uint32_t next() {
+    if (used_ == 4) {
+      block_ = philox_block(key_, next_block_++);
+      used_ = 0;
+    }
+    return block_.v[used_++];
+  }
+
+  // Uniform on [0, bound) for bound >= 1, without the bias of next() % bound:
+  // Lemire's multiply-shift, redrawing the 2^32 mod bound products whose low
+  // half would favour some values (a redraw happens with probability below
+  // bound / 2^32).
+  MEZO_HOST_DEVICE std::uint32_t below(std::uint32_t bound) {
+    std::uint64_t product = static_cast<std::uint64_t>(next()) * bound;
+    if (static_cast<std::uint32_t>(product) < bound) {
+      const std::uint32_t threshold = (0u - bound) % bound;  // 2^32 mod bound
+      while (static_cast<std::uint32_t>(product) < threshold) {
+        product = static_cast<std::uint64_t>(next()) * bound;
+      }
+    }
+    return static_cast<std::uint32_t>(product >> 32);
+  }
+
+ private:
+  std::uint64_t key_;
+  std::uint64_t next_block_ = 0;
+  Philox4x32 block_{};
+  unsigned used_ = 4;  // words of block_ handed out; 4 = draw the next block
+};
 
 }  // namespace rng
 MEZO_END_NAMESPACE

@@ -59,6 +59,10 @@ class MEZO_API Communicator {
   // A duplicate of MPI_COMM_WORLD, so libmezo's messages never match the
   // application's. MPI must be initialised (MPI_Init or MpiSession).
   static Communicator world(CommunicatorOptions options = {});
+  // A duplicate of the communicator whose language-neutral MPI handle
+  // (MPI_Comm_c2f) is `handle`, so this header needs no <mpi.h>: call
+  // communicator_from_mpi (mezo/distributed_mpi.hpp) with the MPI_Comm itself.
+  static Communicator from_mpi_handle(std::int64_t handle, CommunicatorOptions options = {});
   Communicator(Communicator&&) noexcept;
   Communicator& operator=(Communicator&&) noexcept;
   ~Communicator();
@@ -77,11 +81,9 @@ class MEZO_API Communicator {
   std::vector<std::int64_t> all_gather(std::int64_t value, std::string_view what);
   void barrier(std::string_view what);
 
-  struct Impl;
-
  private:
+  struct Impl;  // the MPI state (src/mpi/communicator.cpp)
   explicit Communicator(std::unique_ptr<Impl> impl);
-  friend struct CommunicatorAccess;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -10,6 +10,8 @@ MEZO_BEGIN_NAMESPACE
 
 // A Communicator over a duplicate of `comm` (so libmezo's messages never
 // match the application's). MPI must be initialised.
-MEZO_API Communicator communicator_from_mpi(MPI_Comm comm, CommunicatorOptions options = {});
+inline Communicator communicator_from_mpi(MPI_Comm comm, CommunicatorOptions options = {}) {
+  return Communicator::from_mpi_handle(MPI_Comm_c2f(comm), options);
+}
 
 MEZO_END_NAMESPACE

@@ -13,10 +13,6 @@
 
 MEZO_BEGIN_NAMESPACE
 
-namespace cuda {
-class Context;  // private to libmezo (cuda/cuda_context.hpp)
-}
-
 struct GpuOptions {
   int device = 0;           // CUDA device ordinal
   bool allow_tf32 = false;  // let fp32 GEMMs round their inputs to TF32 (tensor cores)
@@ -49,11 +45,13 @@ class MEZO_API GpuContext {
   GpuMemoryStats memory() const;
   void reset_peak();  // peak_bytes = current_bytes
 
-  // The backend's context (libmezo internals and its tests).
-  cuda::Context& native() const;
-
  private:
-  std::unique_ptr<cuda::Context> context_;
+  // The CUDA backend's state (src/gpu_context_impl.hpp). The public classes
+  // whose work runs on a GpuContext reach it from their own code.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend class CounterPerturbation;
+  friend class GpuMaskedLM;
 };
 
 MEZO_END_NAMESPACE

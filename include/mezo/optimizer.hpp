@@ -14,7 +14,7 @@
 
 MEZO_BEGIN_NAMESPACE
 
-struct LrSchedule {
+struct MEZO_API LrSchedule {
   enum class Kind { constant, linear };
   Kind kind = Kind::constant;
   // linear: lr falls from the base rate at step 0 to base · final_fraction at

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mezo/config.hpp"
+#include "mezo/counter_rng.hpp"  // ZDistribution
 #include "mezo/params.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -92,20 +93,48 @@ struct ExecutionOptions {
   GpuContext* gpu = nullptr;
 };
 
-// The interface a z distribution implements. libmezo ships Gaussian and
-// Rademacher; a user type can plug in its own (its z must be a pure function
-// of seed and global index for replay and restore to be exact).
+// The interface a z distribution implements, and the extension point for
+// your own (another z, other storage). libmezo ships Gaussian and Rademacher
+// (CounterPerturbation) and DeferredPerturbation. mezo::step, probe_direction,
+// apply_update and replay use a perturbation only through apply(); with one
+// that keeps the contract below they keep their guarantees: a rejected step,
+// or a loss that throws, leaves θ bit-identical (StepOptions::exact_restore),
+// and replay() rebuilds a run's weights from its log (proved with a
+// perturbation written outside libmezo in tests/perturbation_extension_test.cpp).
+//
+// - z is a pure function of (seed, global element index): the same on every
+//   call, thread count and device. Restores regenerate z; nothing stores it.
+// - apply(params, pass) does, to every element x of every view, the steps of
+//   ParamPass in its order, each operation rounded to fp32 on its own:
+//     restore  x += restore->coef · z(restore->seed, i);
+//     journal  then x = the journal's value where it holds index i (entries
+//              sorted by index): this is what makes restores bit-exact;
+//     decay    x −= decay · x, only in groups whose weight_decay is true;
+//     terms    x += coef · z(seed, i) for each, in order (coef 0 may be skipped);
+//     record   set only with exactly one term and nothing else (throw
+//              mezo::Error(invalid_argument) otherwise): *record is cleared,
+//              then holds, sorted by index, every element whose round trips
+//              fl(fl(x + d) − d) and fl(fl(x − d) + d), d = coef · z, would not
+//              give x back in this implementation's passes (none for one that
+//              never rounds θ, like DeferredPerturbation);
+//     probe    may be ignored (DeferredPerturbation keeps such terms virtual).
+//   An implementation that cannot keep a journal throws
+//   mezo::Error(unsupported) for a pass with `record` or `journal` set; it
+//   then trains with StepOptions{.exact_restore = false}, and θ comes back
+//   to within fp32 rounding.
+// - A pass that throws should do so before it changes anything.
+// - name() identifies z in trajectory logs ("gaussian" and "rademacher" are
+//   libmezo's); generate() writes z itself on the host, for wrappers such as
+//   DeferredPerturbation.
 class MEZO_API Perturbation {
  public:
   virtual ~Perturbation() = default;
   virtual std::string_view name() const = 0;
   // z(seed, i) for i in [first, first + out.size()), written on the host.
   virtual void generate(std::uint64_t seed, std::uint64_t first, std::span<float> out) const = 0;
-  // Applies `pass` to every element of `params`, in place.
+  // Applies `pass` to every element of `params`, in place (see above).
   virtual void apply(const ParamSet& params, const ParamPass& pass) const = 0;
 };
-
-enum class ZDistribution { gaussian, rademacher };
 
 // The built-in counter-based perturbations (see counter_rng.hpp for the
 // element-to-counter mapping). Results are identical for any thread count.

@@ -86,11 +86,7 @@ class ChunkWorker {
 
   const float* z_for(std::uint64_t seed, const Chunk& chunk) {
     if (!cached_seed_valid_ || cached_seed_ != seed) {
-      if (distribution_ == ZDistribution::gaussian) {
-        fill_gaussian(seed, chunk.global_first, z_, chunk.count);
-      } else {
-        fill_rademacher(seed, chunk.global_first, z_, chunk.count);
-      }
+      fill_z(distribution_, seed, chunk.global_first, z_, chunk.count);
       cached_seed_ = seed;
       cached_seed_valid_ = true;
     }

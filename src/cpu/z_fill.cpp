@@ -95,5 +95,14 @@ void fill_rademacher(std::uint64_t seed, std::uint64_t first, float* out, std::s
   }
 }
 
+void fill_z(ZDistribution distribution, std::uint64_t seed, std::uint64_t first, float* out,
+            std::size_t count) {
+  if (distribution == ZDistribution::gaussian) {  // as rng::z decides
+    fill_gaussian(seed, first, out, count);
+  } else {
+    fill_rademacher(seed, first, out, count);
+  }
+}
+
 }  // namespace cpu
 MEZO_END_NAMESPACE

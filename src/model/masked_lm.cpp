@@ -8,7 +8,6 @@
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
 #include "model/batch_checks.hpp"
-#include "model/masked_lm_access.hpp"
 #include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
 #include "model/forward_support.hpp"
@@ -335,9 +334,5 @@ void MaskedLM::unmerge_lora() {
 }
 
 bool MaskedLM::lora_merged() const { return impl_->lora.merged; }
-
-const model::ModelWeights& detail::MaskedLMAccess::weights(const MaskedLM& model) {
-  return model.impl_->store.weights();
-}
 
 MEZO_END_NAMESPACE

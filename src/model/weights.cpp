@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
+#include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -136,14 +136,16 @@ WeightStore::WeightStore(const TransformerConfig& c, const SafetensorsFile& file
                               file.path().string(), e.name, *bad, bad - data));
     }
   }
-  index(c, tied);
+  index(c);
 }
 
 WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool untie_decoder) {
   const bool tied = c.tie_word_embeddings && !untie_decoder;
   lay_out(c, naming_for(c, nullptr), tied, true);
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
+  // Counter-based normals (mezo/counter_rng.hpp), element i of the buffer
+  // drawing z(key, i): the same weights under every standard library, which
+  // std::normal_distribution does not promise.
+  const std::uint64_t key = rng::stream_key(seed, rng::Stream::encoder_random_weights, 0);
   for (const Entry& e : entries_) {
     float* data = buffer_.data() + e.offset;
     const auto count = static_cast<std::size_t>(product(e.shape));
@@ -152,10 +154,10 @@ WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool un
     if (is_norm && e.name.ends_with(".weight")) {
       std::fill_n(data, count, 1.0f);
     } else if (e.shape.size() == 2) {
-      for (std::size_t i = 0; i < count; ++i) data[i] = normal(gen);
+      for (std::size_t i = 0; i < count; ++i) data[i] = 0.02f * rng::gaussian_z(key, e.offset + i);
     }  // biases stay 0
   }
-  index(c, tied);
+  index(c);
 }
 
 std::vector<TensorF32View> WeightStore::tensors() const {
@@ -167,33 +169,51 @@ std::vector<TensorF32View> WeightStore::tensors() const {
   return views;
 }
 
-void WeightStore::index(const TransformerConfig& c, bool tied) {
+void WeightStore::index(const TransformerConfig& c) {
   for (const Entry& e : entries_) {
     params_.add(e.name, buffer_.data() + e.offset, static_cast<std::uint64_t>(product(e.shape)));
   }
-  const auto at = [&](std::size_t& i) { return buffer_.data() + entries_[i++].offset; };
-  std::size_t i = 0;
-  weights_.word_embeddings = at(i);
-  weights_.position_embeddings = at(i);
-  weights_.token_type_embeddings = at(i);
-  weights_.embeddings_ln_w = at(i);
-  weights_.embeddings_ln_b = at(i);
-  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    LayerWeights w{};
-    w.query_w = at(i), w.query_b = at(i), w.key_w = at(i), w.key_b = at(i);
-    w.value_w = at(i), w.value_b = at(i);
-    w.attn_out_w = at(i), w.attn_out_b = at(i), w.attn_ln_w = at(i), w.attn_ln_b = at(i);
-    w.inter_w = at(i), w.inter_b = at(i);
-    w.out_w = at(i), w.out_b = at(i), w.out_ln_w = at(i), w.out_ln_b = at(i);
-    weights_.layers.push_back(w);
+  weights_ = layout_of(params_, c.num_hidden_layers, has_mlm_head_);
+}
+
+ModelWeights layout_of(const ParamSet& params, std::int64_t layers, bool has_mlm_head) {
+  const auto views = params.views();
+  constexpr std::size_t kEmbeddings = 5, kPerLayer = 16;
+  const std::size_t body = kEmbeddings + kPerLayer * static_cast<std::size_t>(layers);
+  // The head: dense (w, b), LayerNorm (w, b), then the decoder's own matrix
+  // unless it is tied to the word embeddings, then its bias.
+  const std::size_t head = views.size() >= body ? views.size() - body : 0;
+  const bool tied = head == 5;
+  if (views.size() < body || (has_mlm_head ? (head != 5 && head != 6) : head != 0)) {
+    throw Error(ErrorCode::internal,
+                fmt::format("model layout: {} tensors for {} layers {} an MLM head", views.size(),
+                            layers, has_mlm_head ? "with" : "without"));
   }
-  if (!has_mlm_head_) return;
-  weights_.head_dense_w = at(i);
-  weights_.head_dense_b = at(i);
-  weights_.head_ln_w = at(i);
-  weights_.head_ln_b = at(i);
-  weights_.decoder_w = tied ? weights_.word_embeddings : at(i);
-  weights_.decoder_b = at(i);
+  const auto at = [&](std::size_t& i) -> const float* { return views[i++].f32(); };
+  ModelWeights w{};
+  std::size_t i = 0;
+  w.word_embeddings = at(i);
+  w.position_embeddings = at(i);
+  w.token_type_embeddings = at(i);
+  w.embeddings_ln_w = at(i);
+  w.embeddings_ln_b = at(i);
+  for (std::int64_t l = 0; l < layers; ++l) {
+    LayerWeights lw{};
+    lw.query_w = at(i), lw.query_b = at(i), lw.key_w = at(i), lw.key_b = at(i);
+    lw.value_w = at(i), lw.value_b = at(i);
+    lw.attn_out_w = at(i), lw.attn_out_b = at(i), lw.attn_ln_w = at(i), lw.attn_ln_b = at(i);
+    lw.inter_w = at(i), lw.inter_b = at(i);
+    lw.out_w = at(i), lw.out_b = at(i), lw.out_ln_w = at(i), lw.out_ln_b = at(i);
+    w.layers.push_back(lw);
+  }
+  if (!has_mlm_head) return w;
+  w.head_dense_w = at(i);
+  w.head_dense_b = at(i);
+  w.head_ln_w = at(i);
+  w.head_ln_b = at(i);
+  w.decoder_w = tied ? w.word_embeddings : at(i);
+  w.decoder_b = at(i);
+  return w;
 }
 
 }  // namespace model

@@ -31,6 +31,13 @@ struct ModelWeights {
   // All head pointers are null for an encoder-only checkpoint.
 };
 
+// Where each tensor lies in a masked LM's params() (MaskedLM::params(), the
+// WeightStore's order), from the order of the views alone: the embeddings,
+// 16 tensors per layer, then, with an MLM head, 5 tensors (tied decoder) or 6.
+// So other forwards (GpuMaskedLM) need nothing but the public params().
+// Throws mezo::Error(internal) for a view count that layout does not allow.
+ModelWeights layout_of(const ParamSet& params, std::int64_t layers, bool has_mlm_head);
+
 // Owns the buffer and knows where each tensor lives in it.
 class WeightStore {
  public:
@@ -67,7 +74,7 @@ class WeightStore {
   // Lays out every tensor for `config` and allocates the buffer (zeros).
   void lay_out(const TransformerConfig& config, const Naming& naming, bool tied, bool with_head);
   // Builds params_ and weights_ once the buffer holds its values.
-  void index(const TransformerConfig& config, bool tied);
+  void index(const TransformerConfig& config);
 
   std::vector<Entry> entries_;
   std::vector<float> buffer_;

@@ -46,6 +46,10 @@ struct Communicator::Impl {
     if (comm != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm);
   }
 
+  // A duplicate of `parent` with errors returned, not fatal. Throws
+  // mezo::Error before MPI is initialised and for a bad timeout.
+  static std::unique_ptr<Impl> make(MPI_Comm parent, CommunicatorOptions options);
+
   [[noreturn]] void fail(std::string message) {
     failure = message;
     throw Error(ErrorCode::distributed, message);
@@ -98,14 +102,8 @@ struct Communicator::Impl {
   }
 };
 
-struct CommunicatorAccess {
-  static Communicator make(std::unique_ptr<Communicator::Impl> impl) {
-    return Communicator(std::move(impl));
-  }
-};
-
 namespace {
-Communicator make_communicator(MPI_Comm parent, CommunicatorOptions options) {
+void require_mpi() {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
@@ -113,13 +111,19 @@ Communicator make_communicator(MPI_Comm parent, CommunicatorOptions options) {
                 "mezo::Communicator: MPI is not initialised (call MPI_Init or create a "
                 "mezo::MpiSession first)");
   }
+}
+}  // namespace
+
+std::unique_ptr<Communicator::Impl> Communicator::Impl::make(MPI_Comm parent,
+                                                             CommunicatorOptions options) {
+  require_mpi();
   if (!(options.timeout_s > 0.0) || !(options.timeout_s < 1e9)) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("mezo::Communicator: timeout_s must be a positive number of seconds, "
                             "got {}",
                             options.timeout_s));
   }
-  auto impl = std::make_unique<Communicator::Impl>();
+  auto impl = std::make_unique<Impl>();
   impl->options = options;
   // Errors come back as codes (turned into mezo::Error), not as MPI's default
   // abort of the whole job.
@@ -129,9 +133,8 @@ Communicator make_communicator(MPI_Comm parent, CommunicatorOptions options) {
   MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
   MPI_Comm_rank(impl->comm, &impl->rank);
   MPI_Comm_size(impl->comm, &impl->size);
-  return CommunicatorAccess::make(std::move(impl));
+  return impl;
 }
-}  // namespace
 
 Communicator::Communicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Communicator::Communicator(Communicator&&) noexcept = default;
@@ -139,11 +142,12 @@ Communicator& Communicator::operator=(Communicator&&) noexcept = default;
 Communicator::~Communicator() = default;
 
 Communicator Communicator::world(CommunicatorOptions options) {
-  return make_communicator(MPI_COMM_WORLD, options);
+  return Communicator(Impl::make(MPI_COMM_WORLD, options));
 }
 
-Communicator communicator_from_mpi(MPI_Comm comm, CommunicatorOptions options) {
-  return make_communicator(comm, options);
+Communicator Communicator::from_mpi_handle(std::int64_t handle, CommunicatorOptions options) {
+  require_mpi();  // before MPI_Comm_f2c, which needs MPI
+  return Communicator(Impl::make(MPI_Comm_f2c(static_cast<MPI_Fint>(handle)), options));
 }
 
 int Communicator::rank() const { return impl_->rank; }

@@ -16,7 +16,7 @@
 
 #include "mezo/distributed.hpp"
 #include "mezo/error.hpp"
-#include "mezo/log.hpp"
+#include "step_outcome.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -42,14 +42,6 @@ T load(const std::byte* p) {
   T value;
   std::memcpy(&value, p, sizeof(T));
   return value;
-}
-
-bool finite_plan(const UpdatePlan& plan) {
-  if (!std::isfinite(plan.decay)) return false;
-  for (const ZTerm& t : plan.terms) {
-    if (!std::isfinite(t.coef)) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -166,35 +158,14 @@ StepResult SeedParallel::step(const ParamSet& params, Optimizer& optimizer,
     result.estimates.push_back({rec.seed, rec.loss_plus, rec.loss_minus, rec.projected_grad});
     if (rec.state == ProbeState::nonfinite) {
       const bool plus = !std::isfinite(rec.loss_plus);
-      result.status = StepStatus::nonfinite_loss;
-      result.message = fmt::format(
-          "{} of direction {} (seed {}) is {}; weights restored bit-exactly, no update applied",
-          plus ? "loss_plus" : "loss_minus", d, rec.seed, plus ? rec.loss_plus : rec.loss_minus);
-      log(LogLevel::warning, result.message);
-      return result;
+      return detail::rejected_for_loss(std::move(result), d, plus ? "loss_plus" : "loss_minus",
+                                       plus ? rec.loss_plus : rec.loss_minus);
     }
   }
-  const std::int64_t step_before = optimizer.step_count();
-  UpdatePlan plan = optimizer.plan_update(result.estimates);
-  if (!finite_plan(plan)) {
-    optimizer.set_step_count(step_before);
-    result.status = StepStatus::nonfinite_update;
-    result.message = fmt::format(
-        "update of step seed {} is not finite (lr {}, projected_grad {}); weights restored "
-        "bit-exactly, no update applied",
-        seed, plan.lr, result.estimates.back().projected_grad);
-    log(LogLevel::warning, result.message);
-    return result;
-  }
-  result.update = std::move(plan);
+  // probe_direction left θ restored: nothing to undo if the plan is refused.
+  if (!detail::plan_update(optimizer, result, [] {})) return result;
   apply_update(params, optimizer.perturbation(), result.update);
-
-  result.loss_plus = result.estimates.front().loss_plus;
-  result.loss_minus = result.estimates.front().loss_minus;
-  double grad_sum = 0.0;
-  for (const SeedEstimate& e : result.estimates) grad_sum += e.projected_grad;
-  result.projected_grad = static_cast<float>(grad_sum / n);
-  return result;
+  return detail::completed(std::move(result));
 }
 
 MEZO_END_NAMESPACE

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "mezo/distributed_mpi.hpp"
 #include "mezo/error.hpp"
 #include "mezo/objective.hpp"
 #include "mezo/optimizer.hpp"
@@ -118,6 +119,25 @@ void expect_same_result(const mezo::StepResult& a, const mezo::StepResult& b) {
     EXPECT_EQ(a.update.terms[i].seed, b.update.terms[i].seed);
     EXPECT_EQ(bits(a.update.terms[i].coef), bits(b.update.terms[i].coef));
   }
+}
+
+// communicator_from_mpi passes the application's communicator through its
+// language-neutral handle (mezo/distributed.hpp needs no <mpi.h>): the
+// duplicate must be a communicator of the same group, not e.g. COMM_SELF.
+TEST(Communicator, FromTheApplicationsCommunicator) {
+  MPI_Comm reversed = MPI_COMM_NULL;  // ranks in reverse order: not COMM_WORLD's numbering
+  int rank = 0, size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  ASSERT_EQ(MPI_Comm_split(MPI_COMM_WORLD, 0, size - 1 - rank, &reversed), MPI_SUCCESS);
+  {
+    mezo::Communicator comm = mezo::communicator_from_mpi(reversed, {.timeout_s = kTimeout});
+    EXPECT_EQ(comm.size(), size);
+    EXPECT_EQ(comm.rank(), size - 1 - rank);
+    const std::vector<std::int64_t> ranks = comm.all_gather(std::int64_t{rank}, "world ranks");
+    for (int r = 0; r < size; ++r) EXPECT_EQ(ranks[static_cast<std::size_t>(r)], size - 1 - r);
+  }
+  MPI_Comm_free(&reversed);
 }
 
 TEST(ShardOf, CoversTheBatchInOrderAndBalanced) {

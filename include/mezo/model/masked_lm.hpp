@@ -21,10 +21,6 @@
 
 MEZO_BEGIN_NAMESPACE
 
-namespace detail {
-struct MaskedLMAccess;  // libmezo's other forwards (GpuMaskedLM) read the weight layout
-}
-
 struct MaskedLMOptions {
   int num_threads = 0;  // 0 = all hardware threads
   // Give the LM head its own decoder matrix even when the checkpoint ties it
@@ -130,7 +126,6 @@ class MEZO_API MaskedLM final : public LanguageModel {
   bool lora_merged() const;
 
  private:
-  friend struct detail::MaskedLMAccess;
   struct Impl;
   explicit MaskedLM(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -16,11 +16,14 @@ namespace model::cpu {
 // differently at the partition edges (most outputs of a forward differed in
 // their last bits between 1 and 2 threads).
 //
-// OpenBLAS runs single-threaded only inside an OpenMP parallel region, so the
-// region is entered even when the shape gives a single piece: a one-piece
-// product outside it would go back to OpenBLAS's own, thread-count-dependent
-// split (that is what broke the guarantee on a real 384-wide model whose
-// 30-token batch made every projection one piece).
+// OpenBLAS (and Eigen's own product, without OpenBLAS) splits a call across
+// omp_get_max_threads() threads unless it runs inside an *active* OpenMP
+// region, one of two threads or more. A one-piece product runs in a region of
+// one thread, which is not active: there OpenBLAS went back to its own,
+// thread-count-dependent split (what broke the guarantee on a real 384-wide
+// model whose 3-sentence batch made every projection one piece). So each
+// piece first sets its own task's thread count to 1; that setting ends with
+// the region and never reaches the caller's.
 //
 // The larger of the two output dimensions is cut (rows of x, or rows of w),
 // so the operand each call re-packs is the smaller one; pieces of at least
@@ -37,6 +40,7 @@ void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, con
   const int team = static_cast<int>(std::min<std::int64_t>(pieces, omp_get_max_threads()));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
   for (std::int64_t begin = 0; begin < length; begin += piece) {
+    omp_set_num_threads(1);  // this piece's BLAS call: one thread (see above)
     const std::int64_t size = std::min(piece, length - begin);
     if (cut_rows) {
       MatrixMap part(y + begin * out, size, out);

@@ -1,10 +1,17 @@
 // A tiny program built outside libmezo's own build, proving the package works:
-// it includes the umbrella header, links mezo::mezo and trains a quadratic.
+// it includes the umbrella header, links mezo::mezo (or pkg-config's flags),
+// checks that the library it runs with is the version of the headers it was
+// compiled with, and trains a quadratic.
 #include <cstdio>
 #include <mezo/mezo.hpp>
 #include <vector>
 
 int main() {
+  if (mezo::version() != MEZO_VERSION) {
+    std::printf("headers are libmezo %d, the library loaded is %d\n", MEZO_VERSION,
+                mezo::version());
+    return 1;
+  }
   std::vector<float> theta = {1.0f, -2.0f, 0.5f};
   mezo::ParamSet params;
   params.add("theta", theta.data(), theta.size());

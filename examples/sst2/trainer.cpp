@@ -3,7 +3,6 @@
 #include "trainer.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <optional>
 

@@ -24,7 +24,7 @@
 #include "mezo/error.hpp"
 #include "mezo/model/gpu_masked_lm.hpp"
 #include "model/batch_checks.hpp"
-#include "model/weights.hpp"
+#include "model/bert/tensor_table.hpp"
 #include "probed_params.hpp"
 #include "transformer_layers.hpp"
 
@@ -126,7 +126,7 @@ struct GpuMaskedLM::Impl {
                   "computes mlm_logits");
     }
     upload(model);
-    resolve(model::layout_of(model.params(), config.num_hidden_layers, true), model.params());
+    resolve(model::bert::table_of(config, model.params()), model.params());
     perturbation = std::make_shared<DeferredPerturbation>(std::make_shared<CounterPerturbation>(
         o.distribution, ExecutionOptions{.num_threads = 0, .gpu = gpu}));
   }
@@ -159,35 +159,59 @@ struct GpuMaskedLM::Impl {
     }
   }
 
-  void resolve(const model::ModelWeights& w, const ParamSet& cpu) {
-    const float* base = cpu.views().front().f32();
+  // Each tensor of the family's table, at its place in the buffer (params()
+  // are contiguous, so view i's global offset is its index) with its size.
+  void resolve(const std::vector<model::bert::TensorSpec>& table, const ParamSet& cpu) {
+    const auto views = cpu.views();
     const std::size_t element_bytes = size_of(options.weights);
-    const auto tensor = [&](const float* p, std::int64_t size) {
-      const std::uint64_t index = static_cast<std::uint64_t>(p - base);
-      return StoredTensor{static_cast<const std::byte*>(weights.data()) + index * element_bytes,
-                          options.weights, index, static_cast<std::uint64_t>(size)};
-    };
-    const std::int64_t H = config.hidden_size, I = config.intermediate_size,
-                       V = config.vocab_size;
-    word = tensor(w.word_embeddings, V * H);
-    position = tensor(w.position_embeddings, config.max_position_embeddings * H);
-    token_type = tensor(w.token_type_embeddings, config.type_vocab_size * H);
-    embeddings_ln_w = tensor(w.embeddings_ln_w, H);
-    embeddings_ln_b = tensor(w.embeddings_ln_b, H);
-    for (const model::LayerWeights& l : w.layers) {
-      layers.push_back({tensor(l.query_w, H * H), tensor(l.query_b, H), tensor(l.key_w, H * H),
-                        tensor(l.key_b, H), tensor(l.value_w, H * H), tensor(l.value_b, H),
-                        tensor(l.attn_out_w, H * H), tensor(l.attn_out_b, H),
-                        tensor(l.attn_ln_w, H), tensor(l.attn_ln_b, H), tensor(l.inter_w, I * H),
-                        tensor(l.inter_b, I), tensor(l.out_w, H * I), tensor(l.out_b, H),
-                        tensor(l.out_ln_w, H), tensor(l.out_ln_b, H)});
+    layers.assign(static_cast<std::size_t>(config.num_hidden_layers), LayerTensors{});
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const std::uint64_t index = views[i].offset;
+      *field(table[i]) =
+          StoredTensor{static_cast<const std::byte*>(weights.data()) + index * element_bytes,
+                       options.weights, index, static_cast<std::uint64_t>(table[i].num_elements())};
     }
-    head_dense_w = tensor(w.head_dense_w, H * H);
-    head_dense_b = tensor(w.head_dense_b, H);
-    head_ln_w = tensor(w.head_ln_w, H);
-    head_ln_b = tensor(w.head_ln_b, H);
-    decoder_w = tensor(w.decoder_w, V * H);
-    decoder_b = tensor(w.decoder_b, V);
+    // A head without a decoder matrix of its own reads the word embeddings.
+    const bool tied = std::none_of(table.begin(), table.end(), [](const auto& spec) {
+      return spec.slot == model::bert::Slot::decoder_w;
+    });
+    if (tied) decoder_w = word;
+  }
+
+  // The field that holds a table entry.
+  StoredTensor* field(const model::bert::TensorSpec& spec) {
+    using model::bert::Slot;
+    LayerTensors* l = spec.layer < 0 ? nullptr : &layers[static_cast<std::size_t>(spec.layer)];
+    switch (spec.slot) {
+      case Slot::word_embeddings: return &word;
+      case Slot::position_embeddings: return &position;
+      case Slot::token_type_embeddings: return &token_type;
+      case Slot::embeddings_ln_w: return &embeddings_ln_w;
+      case Slot::embeddings_ln_b: return &embeddings_ln_b;
+      case Slot::query_w: return &l->query_w;
+      case Slot::query_b: return &l->query_b;
+      case Slot::key_w: return &l->key_w;
+      case Slot::key_b: return &l->key_b;
+      case Slot::value_w: return &l->value_w;
+      case Slot::value_b: return &l->value_b;
+      case Slot::attn_out_w: return &l->attn_out_w;
+      case Slot::attn_out_b: return &l->attn_out_b;
+      case Slot::attn_ln_w: return &l->attn_ln_w;
+      case Slot::attn_ln_b: return &l->attn_ln_b;
+      case Slot::inter_w: return &l->inter_w;
+      case Slot::inter_b: return &l->inter_b;
+      case Slot::out_w: return &l->out_w;
+      case Slot::out_b: return &l->out_b;
+      case Slot::out_ln_w: return &l->out_ln_w;
+      case Slot::out_ln_b: return &l->out_ln_b;
+      case Slot::head_dense_w: return &head_dense_w;
+      case Slot::head_dense_b: return &head_dense_b;
+      case Slot::head_ln_w: return &head_ln_w;
+      case Slot::head_ln_b: return &head_ln_b;
+      case Slot::decoder_w: return &decoder_w;
+      case Slot::decoder_b: return &decoder_b;
+    }
+    throw Error(ErrorCode::internal, "GpuMaskedLM: unknown encoder slot");
   }
 
   // The most floats materialised at once by one operation.

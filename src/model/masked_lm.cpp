@@ -262,27 +262,25 @@ void MaskedLM::enable_lora(const LoraOptions& options) {
   if (m.lora.enabled) peft_error("LoRA is already enabled (enable_lora may be called once)");
   if (options.train_head && !m.store.has_mlm_head())
     peft_error("LoraOptions: train_head needs an MLM head, and this checkpoint has none");
-  const std::int64_t H = m.config.hidden_size, I = m.config.intermediate_size;
+  // Every projection the family's table gives a LoRA role, in table order.
+  const model::WeightStore& store = m.store;
   std::vector<model::LoraSite> sites;
-  const model::ModelWeights& w = m.store.weights();
-  for (std::size_t l = 0; l < w.layers.size(); ++l) {
-    const model::LayerWeights& lw = w.layers[l];
-    const std::string layer = fmt::format("encoder.layer.{}.", l);
-    sites.push_back({l, LoraTarget::query, layer + "attention.self.query", H, H, lw.query_w});
-    sites.push_back({l, LoraTarget::key, layer + "attention.self.key", H, H, lw.key_w});
-    sites.push_back({l, LoraTarget::value, layer + "attention.self.value", H, H, lw.value_w});
-    sites.push_back(
-        {l, LoraTarget::attention_output, layer + "attention.output.dense", H, H, lw.attn_out_w});
-    sites.push_back({l, LoraTarget::intermediate, layer + "intermediate.dense", H, I, lw.inter_w});
-    sites.push_back({l, LoraTarget::output, layer + "output.dense", I, H, lw.out_w});
+  for (std::size_t i = 0; i < store.table().size(); ++i) {
+    const model::bert::TensorSpec& spec = store.table()[i];
+    if (!spec.lora) continue;
+    sites.push_back({static_cast<std::size_t>(spec.layer), *spec.lora,
+                     model::bert::lora_module(spec, store.naming()), spec.shape[1], spec.shape[0],
+                     store.data(i)});
   }
-  m.lora = model::make_lora(sites, w.layers.size(), options, m.peft);
+  m.lora = model::make_lora(sites, m.w_layers(), options, m.peft);
   if (options.train_head) {
     // The head's own tensors, as views onto the model's weights (a decoder
     // tied to the word embeddings is not among them).
-    const auto views = m.store.params().views();
-    for (std::size_t i = m.store.first_head_view(); i < views.size(); ++i)
-      m.peft.add_external(views[i].name, views[i].f32(), views[i].size);
+    const auto views = store.params().views();
+    for (std::size_t i = 0; i < store.table().size(); ++i) {
+      if (store.table()[i].is_head)
+        m.peft.add_external(views[i].name, views[i].f32(), views[i].size);
+    }
   }
 }
 

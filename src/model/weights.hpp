@@ -1,15 +1,17 @@
-// The parameter layout of a RoBERTa/BERT masked LM: every trainable tensor,
-// under its Hugging Face name, in one contiguous fp32 buffer, so a single
-// perturbation pass covers the whole model.
+// The parameters of a RoBERTa/BERT masked LM: every tensor of the family's
+// table (model/bert/tensor_table.hpp), under its Hugging Face name, in one
+// contiguous fp32 buffer, so a single perturbation pass covers the whole model.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "mezo/io/safetensors.hpp"
 #include "mezo/model/config.hpp"
 #include "mezo/params.hpp"
+#include "model/bert/tensor_table.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {
@@ -31,12 +33,10 @@ struct ModelWeights {
   // All head pointers are null for an encoder-only checkpoint.
 };
 
-// Where each tensor lies in a masked LM's params() (MaskedLM::params(), the
-// WeightStore's order), from the order of the views alone: the embeddings,
-// 16 tensors per layer, then, with an MLM head, 5 tensors (tied decoder) or 6.
-// So other forwards (GpuMaskedLM) need nothing but the public params().
-// Throws mezo::Error(internal) for a view count that layout does not allow.
-ModelWeights layout_of(const ParamSet& params, std::int64_t layers, bool has_mlm_head);
+// The forward's pointers, filled by slot from `table`: data(i) is where
+// table entry i lies. A tied decoder is the word embeddings.
+ModelWeights weights_from(const std::vector<bert::TensorSpec>& table,
+                          const std::function<const float*(std::size_t)>& data);
 
 // Owns the buffer and knows where each tensor lives in it.
 class WeightStore {
@@ -55,33 +55,27 @@ class WeightStore {
   // False for an encoder-only checkpoint (e.g. a sentence encoder): no MLM head.
   bool has_mlm_head() const { return has_mlm_head_; }
   const ModelWeights& weights() const { return weights_; }
-  // The index in params() of the MLM head's first tensor (= params().views()
-  // .size() without a head): the head's tensors are the views from there on.
-  std::size_t first_head_view() const { return first_head_view_; }
+  // The tensors in buffer order (the MLM head's are marked is_head).
+  const std::vector<bert::TensorSpec>& table() const { return table_; }
+  const bert::Naming& naming() const { return naming_; }
+  float* data(std::size_t table_index) { return buffer_.data() + offsets_[table_index]; }
+  const float* data(std::size_t table_index) const {
+    return buffer_.data() + offsets_[table_index];
+  }
 
  private:
-  struct Entry {
-    std::string name;
-    std::vector<std::int64_t> shape;
-    std::uint64_t offset;  // into buffer_
-  };
-  struct Naming {
-    std::string encoder;  // "roberta." or "bert." ("" for prefix-less checkpoints)
-    std::string head_dense, head_ln, decoder_w, decoder_b;
-  };
-  static Naming naming_for(const TransformerConfig& config, const SafetensorsFile* file);
-  void add(std::string name, std::vector<std::int64_t> shape);
-  // Lays out every tensor for `config` and allocates the buffer (zeros).
-  void lay_out(const TransformerConfig& config, const Naming& naming, bool tied, bool with_head);
+  // Lays out `table_` and allocates the buffer (zeros).
+  void lay_out(const TransformerConfig& config, bool tied);
   // Builds params_ and weights_ once the buffer holds its values.
-  void index(const TransformerConfig& config);
+  void index();
 
-  std::vector<Entry> entries_;
+  bert::Naming naming_;
+  std::vector<bert::TensorSpec> table_;
+  std::vector<std::uint64_t> offsets_;  // into buffer_, per table entry
   std::vector<float> buffer_;
   ParamSet params_;
   ModelWeights weights_{};
   bool has_mlm_head_ = true;
-  std::size_t first_head_view_ = 0;
 };
 
 }  // namespace model

@@ -15,6 +15,7 @@
 #include "decoder_shapes.hpp"
 #include "mezo/mezo.hpp"
 #include "mezo/model/causal_lm.hpp"
+#include "sgemm_baseline.hpp"
 
 namespace {
 
@@ -60,16 +61,6 @@ void BM_DecoderForward(benchmark::State& state) {
   state.SetLabel(bench::kDecoderShapes[state.range(0)]);
 }
 
-void BM_Sgemm(benchmark::State& state) {
-  const Eigen::Index n = state.range(0);
-  Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-  }
-  state.counters["GFLOP_per_s"] =
-      benchmark::Counter(2.0 * n * n * n / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 // The whole step (two forwards, three parameter passes) without the journal,
 // as mezo-sst2 runs it on decoders.
@@ -107,7 +98,7 @@ void BM_DecoderParamPass(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bench::BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DecoderForward)
     ->ArgsProduct({{0}, {16}, {64, 128}})
     ->Unit(benchmark::kMillisecond)

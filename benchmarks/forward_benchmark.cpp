@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mezo/mezo.hpp"
+#include "sgemm_baseline.hpp"
 #include "mezo/model/masked_lm.hpp"
 #include "roberta_shapes.hpp"
 
@@ -61,16 +62,6 @@ void BM_Forward(benchmark::State& state) {
   state.SetLabel(kShapes[state.range(0)]);
 }
 
-void BM_Sgemm(benchmark::State& state) {
-  const Eigen::Index n = state.range(0);
-  Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-  }
-  state.counters["GFLOP_per_s"] =
-      benchmark::Counter(2.0 * n * n * n / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 // The MeZO step on one shape: the full step, and its parts measured alone —
 // one forward (a step runs two) and one parameter pass (a step runs three).
@@ -112,7 +103,7 @@ void BM_ParamPass(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bench::BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Forward)
     ->ArgsProduct({{0, 1}, {16, 64}, {64, 128}})
     ->Unit(benchmark::kMillisecond)

@@ -18,14 +18,8 @@ namespace {
 
 using mezo_test::decoder_batch;
 using mezo_test::error_of;
+using mezo_test::every_position;
 using mezo_test::tiny_llama_config;
-
-std::vector<mezo::TokenQuery> every_position(const mezo::TokenBatch& batch) {
-  std::vector<mezo::TokenQuery> queries;
-  for (std::int64_t r = 0; r < batch.rows; ++r)
-    for (std::int64_t t = 0; t < batch.lengths[r]; ++t) queries.push_back({r, t});
-  return queries;
-}
 
 std::vector<float> logits_of(mezo::LanguageModel& model, const mezo::TokenBatch& batch,
                              const std::vector<mezo::TokenQuery>& queries,

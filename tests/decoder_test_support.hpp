@@ -53,4 +53,12 @@ inline mezo::TokenBatch decoder_batch(int rows, int shortest, int step, std::int
   return mezo::TokenBatch::pad(sequences, 0);
 }
 
+// Every real position of every row.
+inline std::vector<mezo::TokenQuery> every_position(const mezo::TokenBatch& batch) {
+  std::vector<mezo::TokenQuery> queries;
+  for (std::int64_t r = 0; r < batch.rows; ++r)
+    for (std::int64_t t = 0; t < batch.lengths[r]; ++t) queries.push_back({r, t});
+  return queries;
+}
+
 }  // namespace mezo_test

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "file_io.hpp"
+#include "io/mapped_file.hpp"
 #include "io/gguf_dequantize.hpp"
 #include "io/gguf_format.hpp"
 #include "mezo/error.hpp"
@@ -288,15 +289,7 @@ struct Parsed {
 }  // namespace
 
 struct GgufFile::State : Parsed {
-  void* map = nullptr;  // the whole file, read-only
-  std::size_t map_size = 0;
-
-  State() = default;
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
-  ~State() {
-    if (map != nullptr) ::munmap(map, map_size);
-  }
+  detail::MappedFile file;  // the whole file, read-only
 
   const GgufValue& require(std::string_view key) const {
     const auto it = key_index.find(key);
@@ -499,38 +492,12 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
   State& s = *state;
   s.path = path;
 
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) detail::throw_io_error("open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    detail::throw_io_error("stat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(ErrorCode::invalid_argument, path, "not a regular file");
-  }
-  const auto file_size = static_cast<std::uint64_t>(st.st_size);
-  if (file_size < kHeaderBytes) {
-    ::close(fd);
-    fail(ErrorCode::invalid_format, path,
-         "the file is {} bytes, shorter than the {}-byte GGUF header (truncated?)", file_size,
-         kHeaderBytes);
-  }
-  void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    detail::throw_io_error("map", path);
-  }
-  ::close(fd);  // the mapping keeps the file
-  s.map = map;
-  s.map_size = file_size;
+  s.file = detail::MappedFile::open(path, kHeaderBytes,
+                                    fmt::format("the {}-byte GGUF header", kHeaderBytes));
+  const unsigned char* map = s.file.data();
+  const std::uint64_t file_size = s.file.size();
 
-  Reader r(s.path, static_cast<const unsigned char*>(map), file_size);
+  Reader r(s.path, map, file_size);
   std::uint64_t tensor_count = 0, kv_count = 0;
   read_header(r, s, tensor_count, kv_count);
   read_metadata(r, s, kv_count);
@@ -546,7 +513,7 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     s.tensor_index.emplace(t.name, s.tensors.size());
     s.tensors.push_back(std::move(t));
   }
-  place_tensors(r, s, static_cast<const unsigned char*>(map), file_size);
+  place_tensors(r, s, map, file_size);
   return GgufFile(std::move(state));
 }
 

@@ -2,6 +2,8 @@
 // stored blocks to fp32 exactly as ggml's dequantize_row_* (ggml-quants.c).
 #pragma once
 
+#include "io/half_float.hpp"
+
 #include <cstdint>
 #include <span>
 
@@ -26,12 +28,7 @@ bool ggml_block_layout(std::uint32_t type, GgmlBlockLayout& layout) noexcept;
 // Whether dequantize_row can decode `type`.
 bool can_dequantize(GgmlType type) noexcept;
 
-// IEEE binary16 <-> binary32. half_to_float is exact for all 65536 patterns
-// (a NaN keeps its sign and payload); float_to_half rounds to nearest even,
-// overflowing to inf, and keeps NaNs NaN.
-float half_to_float(std::uint16_t h) noexcept;
-std::uint16_t float_to_half(float f) noexcept;
-float bf16_to_float(std::uint16_t b) noexcept;
+// half_to_float, float_to_half, bf16_to_float: io/half_float.hpp.
 
 // Decodes `out.size()` elements (a multiple of the type's block size) from the
 // blocks at `blocks` (out.size() / block_size * block_bytes bytes), each block

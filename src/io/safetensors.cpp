@@ -18,6 +18,8 @@
 #include <utility>
 
 #include "file_io.hpp"
+#include "io/mapped_file.hpp"
+#include "io/half_float.hpp"
 #include "mezo/error.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -99,30 +101,6 @@ bool as_non_negative(const ordered_json& value, std::int64_t& out) {
   return false;
 }
 
-// IEEE 754 binary16 to binary32, exactly (every half is a float).
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  const std::uint32_t exponent = (h >> 10) & 0x1fu;
-  const std::uint32_t mantissa = h & 0x3ffu;
-  std::uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);  // inf, or nan keeping its payload
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);  // rebias 15 -> 127
-  } else if (mantissa == 0) {
-    bits = sign;  // +-0
-  } else {
-    // Subnormal: mantissa * 2^-24, exact in float.
-    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return sign ? -magnitude : magnitude;
-  }
-  return std::bit_cast<float>(bits);
-}
-
-float bf16_to_float(std::uint16_t b) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
-}
-
 std::uint64_t load_u64_le(const unsigned char* p) {
   std::uint64_t v;
   std::memcpy(&v, p, sizeof v);
@@ -200,17 +178,9 @@ struct Header {
 
 struct SafetensorsFile::State : Header {
   std::filesystem::path path;
-  void* map = nullptr;  // the whole file, read-only
-  std::size_t map_size = 0;
+  detail::MappedFile file;              // the whole file, read-only
   const unsigned char* data = nullptr;  // the data section within the map
   std::uint64_t data_size = 0;
-
-  State() = default;
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
-  ~State() {
-    if (map != nullptr) ::munmap(map, map_size);
-  }
 };
 
 namespace {
@@ -363,37 +333,10 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   auto state = std::make_unique<State>();
   state->path = path;
 
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) detail::throw_io_error("open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    detail::throw_io_error("stat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(ErrorCode::invalid_argument, path, "not a regular file");
-  }
-  const auto file_size = static_cast<std::uint64_t>(st.st_size);
-  if (file_size < 8) {
-    ::close(fd);
-    fail(ErrorCode::invalid_format, path,
-         "the file is {} bytes, shorter than the 8-byte header length (truncated?)", file_size);
-  }
-  void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    detail::throw_io_error("map", path);
-  }
-  ::close(fd);  // the mapping keeps the file
-  state->map = map;
-  state->map_size = file_size;
+  state->file = detail::MappedFile::open(path, 8, "the 8-byte header length");
+  const std::uint64_t file_size = state->file.size();
 
-  const auto* bytes = static_cast<const unsigned char*>(map);
+  const unsigned char* bytes = state->file.data();
   const std::uint64_t header_size = load_u64_le(bytes);
   if (header_size > kMaxHeaderBytes) {
     fail(ErrorCode::invalid_format, path,
@@ -465,14 +408,14 @@ void SafetensorsFile::read_f32(const TensorInfo& tensor, std::span<float> out) c
       for (std::size_t i = 0; i < out.size(); ++i) {
         std::uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        out[i] = half_to_float(h);
+        out[i] = detail::half_to_float(h);
       }
       return;
     case TensorDType::bf16:
       for (std::size_t i = 0; i < out.size(); ++i) {
         std::uint16_t b;
         std::memcpy(&b, src + 2 * i, 2);
-        out[i] = bf16_to_float(b);
+        out[i] = detail::bf16_to_float(b);
       }
       return;
     default:

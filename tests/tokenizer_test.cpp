@@ -202,7 +202,10 @@ TEST(TokenizerReference, BertKnownIds) {
 TEST(TokenizerReference, DecodeInvertsEncode) {
   REQUIRE_SHARED_DATA();
   const auto roberta = mezo::load_tokenizer(kRobertaDir);
-  for (const auto& c : load_fixture()["cases"]) {
+  // Named, so it lives through the loop (a range over a member of the
+  // temporary load_fixture() would read freed memory).
+  const auto fixture = load_fixture();
+  for (const auto& c : fixture["cases"]) {
     const std::string text = c["string"];
     if (text.find("<mask>") != std::string::npos) continue;
     EXPECT_EQ(roberta->decode(roberta->encode(text)), text) << nlohmann::json(text).dump();

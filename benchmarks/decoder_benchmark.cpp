@@ -61,7 +61,6 @@ void BM_DecoderForward(benchmark::State& state) {
   state.SetLabel(bench::kDecoderShapes[state.range(0)]);
 }
 
-
 // The whole step (two forwards, three parameter passes) without the journal,
 // as mezo-sst2 runs it on decoders.
 void BM_DecoderStep(benchmark::State& state) {
@@ -98,7 +97,12 @@ void BM_DecoderParamPass(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(bench::BM_Sgemm)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bench::BM_Sgemm)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_DecoderForward)
     ->ArgsProduct({{0}, {16}, {64, 128}})
     ->Unit(benchmark::kMillisecond)
@@ -110,6 +114,10 @@ BENCHMARK(BM_DecoderForward)
     ->UseRealTime()
     ->Iterations(1);
 BENCHMARK(BM_DecoderParamPass)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DecoderStep)->Args({0, 16, 64})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_DecoderStep)
+    ->Args({0, 16, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 BENCHMARK_MAIN();

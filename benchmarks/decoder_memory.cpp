@@ -30,8 +30,8 @@ double peak_rss_mb() {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: decoder_memory (inference|step) SHAPE ROWS SEQ | decoder_memory load FILE\n");
+  std::fprintf(
+      stderr, "usage: decoder_memory (inference|step) SHAPE ROWS SEQ | decoder_memory load FILE\n");
   return 2;
 }
 
@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     const auto batch = bench::decoder_random_batch(rows, seq, model.vocab_size());
     std::vector<mezo::TokenQuery> queries;
     std::vector<std::int32_t> labels;
-    for (std::int64_t r = 0; r < rows; ++r) queries.push_back({r, seq - 1}), labels.push_back(r % 2);
+    for (std::int64_t r = 0; r < rows; ++r)
+      queries.push_back({r, seq - 1}), labels.push_back(r % 2);
     std::vector<float> logits(queries.size() * 2);
     const mezo::CrossEntropy ce;
     const auto loss = [&] {
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"mode\": \"%s\", \"what\": \"%s\", \"parameter_mb\": %.1f, \"peak_rss_mb\": %.1f, "
       "\"seconds\": %.2f}\n",
-      mode.c_str(), argv[2], static_cast<double>(parameters) * 4.0 / 1e6 / 1.048576,
-      peak_rss_mb(), took.count());
+      mode.c_str(), argv[2], static_cast<double>(parameters) * 4.0 / 1e6 / 1.048576, peak_rss_mb(),
+      took.count());
   return 0;
 }

@@ -32,8 +32,11 @@ inline mezo::DecoderConfig decoder_shape(const std::string& name) {
     c.vocab_size = 128256, c.hidden_size = 2048, c.num_hidden_layers = 16;
     c.num_attention_heads = 32, c.num_key_value_heads = 8, c.intermediate_size = 8192;
     c.rope_theta = 500000.0f;
-    c.rope_scaling = {.llama3 = true, .factor = 32.0f, .low_freq_factor = 1.0f,
-                      .high_freq_factor = 4.0f, .original_max_position_embeddings = 8192};
+    c.rope_scaling = {.llama3 = true,
+                      .factor = 32.0f,
+                      .low_freq_factor = 1.0f,
+                      .high_freq_factor = 4.0f,
+                      .original_max_position_embeddings = 8192};
   }
   return c;
 }
@@ -56,11 +59,13 @@ inline double decoder_non_embedding_params(const mezo::DecoderConfig& c) {
 inline double decoder_forward_flops(const mezo::DecoderConfig& c, double rows, double seq) {
   const double tokens = rows * seq;
   return 2 * decoder_non_embedding_params(c) * tokens +
-         4.0 * double(c.num_hidden_layers) * tokens * seq * double(c.num_attention_heads * c.head_dim);
+         4.0 * double(c.num_hidden_layers) * tokens * seq *
+             double(c.num_attention_heads * c.head_dim);
 }
 
 // Every row full length, pseudo-random ids below `vocab`.
-inline mezo::TokenBatch decoder_random_batch(std::int64_t rows, std::int64_t seq, std::int64_t vocab) {
+inline mezo::TokenBatch decoder_random_batch(std::int64_t rows, std::int64_t seq,
+                                             std::int64_t vocab) {
   std::vector<std::vector<std::int32_t>> sequences(static_cast<std::size_t>(rows));
   std::uint32_t x = 12345;
   for (auto& s : sequences)

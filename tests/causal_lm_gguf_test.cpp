@@ -30,7 +30,8 @@ mezo::DecoderConfig tiny_qwen2_config() {
 void randomize_biases(mezo::CausalLM& model) {
   for (const auto& view : model.params().views()) {
     if (!view.name.ends_with(".bias")) continue;
-    for (std::uint64_t i = 0; i < view.size; ++i) view.f32()[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
+    for (std::uint64_t i = 0; i < view.size; ++i)
+      view.f32()[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
   }
 }
 
@@ -53,7 +54,8 @@ std::vector<float> last_logits(mezo::CausalLM& model) {
 }
 
 TEST(CausalLMGguf, F32ExportLoadsBackBitIdenticalForEveryLayout) {
-  for (const auto& config : {tiny_llama_config(true), tiny_llama_config(false), tiny_qwen2_config()}) {
+  for (const auto& config :
+       {tiny_llama_config(true), tiny_llama_config(false), tiny_qwen2_config()}) {
     mezo_test::TempDir dir;
     auto model = mezo::CausalLM::random(config, 11, {.num_threads = 1});
     randomize_biases(model);
@@ -90,8 +92,10 @@ TEST(CausalLMGguf, LlamaQueryAndKeyRowsArePermutedInTheFile) {
     model.save_gguf(dir / "model.gguf");
     const auto file = mezo::GgufFile::open(dir / "model.gguf");
     for (const auto& [hf, gguf, heads] :
-         {std::tuple{"model.layers.1.self_attn.q_proj.weight", "blk.1.attn_q.weight", config.num_attention_heads},
-          std::tuple{"model.layers.1.self_attn.k_proj.weight", "blk.1.attn_k.weight", config.num_key_value_heads}}) {
+         {std::tuple{"model.layers.1.self_attn.q_proj.weight", "blk.1.attn_q.weight",
+                     config.num_attention_heads},
+          std::tuple{"model.layers.1.self_attn.k_proj.weight", "blk.1.attn_k.weight",
+                     config.num_key_value_heads}}) {
       const auto& view = *model.params().find(hf);
       std::vector<float> expected(view.f32(), view.f32() + view.size);
       if (config.arch == mezo::DecoderArch::llama)
@@ -107,8 +111,8 @@ TEST(CausalLMGguf, LlamaQueryAndKeyRowsArePermutedInTheFile) {
 TEST(CausalLMGguf, F16AndQ8ExportsStayWithinTheirRounding) {
   mezo_test::TempDir dir;
   auto model = mezo::CausalLM::random(tiny_llama_config(), 14, {.num_threads = 1});
-  for (const auto& [type, relative] : {std::pair{mezo::GgmlType::f16, 1.0 / 1024},
-                                       std::pair{mezo::GgmlType::q8_0, 1.0 / 127}}) {
+  for (const auto& [type, relative] :
+       {std::pair{mezo::GgmlType::f16, 1.0 / 1024}, std::pair{mezo::GgmlType::q8_0, 1.0 / 127}}) {
     const auto path = dir / (mezo::to_string(type) + ".gguf");
     model.save_gguf(path, type);
     const auto file = mezo::GgufFile::open(path);
@@ -132,8 +136,11 @@ TEST(CausalLMGguf, Llama3RopeScalingTravelsAsRopeFreqs) {
   mezo_test::TempDir dir;
   auto config = tiny_llama_config();
   config.rope_theta = 500000.0f;
-  config.rope_scaling = {.llama3 = true, .factor = 8.0f, .low_freq_factor = 1.0f,
-                         .high_freq_factor = 4.0f, .original_max_position_embeddings = 32};
+  config.rope_scaling = {.llama3 = true,
+                         .factor = 8.0f,
+                         .low_freq_factor = 1.0f,
+                         .high_freq_factor = 4.0f,
+                         .original_max_position_embeddings = 32};
   auto model = mezo::CausalLM::random(config, 15, {.num_threads = 1});
   model.save_gguf(dir / "model.gguf");
   auto loaded = mezo::CausalLM::load(dir / "model.gguf", {.num_threads = 1});
@@ -168,13 +175,13 @@ TEST(CausalLMGguf, AWrongOrMissingTensorIsNamed) {
     mezo::write_gguf(dir / "broken.gguf", metadata, tensors);
   };
   rewrite("blk.1.ffn_gate.weight", "");
-  EXPECT_CONTAINS(error_of([&] { mezo::CausalLM::load(dir / "broken.gguf"); },
-                           mezo::ErrorCode::invalid_format),
-                  "tensor 'blk.1.ffn_gate.weight' is missing");
+  EXPECT_CONTAINS(
+      error_of([&] { mezo::CausalLM::load(dir / "broken.gguf"); }, mezo::ErrorCode::invalid_format),
+      "tensor 'blk.1.ffn_gate.weight' is missing");
   rewrite("", "blk.0.ffn_down.weight");
-  EXPECT_CONTAINS(error_of([&] { mezo::CausalLM::load(dir / "broken.gguf"); },
-                           mezo::ErrorCode::invalid_format),
-                  "tensor 'blk.0.ffn_down.weight' has shape [96, 64]");
+  EXPECT_CONTAINS(
+      error_of([&] { mezo::CausalLM::load(dir / "broken.gguf"); }, mezo::ErrorCode::invalid_format),
+      "tensor 'blk.0.ffn_down.weight' has shape [96, 64]");
 }
 
 }  // namespace

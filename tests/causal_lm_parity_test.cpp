@@ -92,23 +92,24 @@ TEST_P(DecoderParity, LogitsAndNllMatchTransformers) {
   std::printf("%s: worst logit error %.3g of the row's largest logit\n", c.file.c_str(), worst);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, DecoderParity,
-    testing::Values(Case{"tiny-llama", "f32", "hf"}, Case{"tiny-llama", "f32", "hf-f16-sharded"},
-                    Case{"tiny-llama", "f32", "model-f32.gguf"},
-                    Case{"tiny-llama", "q8_0", "model-q8_0.gguf"},
-                    Case{"tiny-llama", "q4_1", "model-q4_1.gguf"},
-                    Case{"tiny-llama-ffn256", "q4_k", "model-q4_k.gguf"},
-                    Case{"tiny-llama-untied", "f32", "hf"},
-                    Case{"tiny-llama-untied", "f32", "model-f32.gguf"},
-                    Case{"tiny-llama3-scaled", "f32", "hf"},
-                    Case{"tiny-llama3-scaled", "f32", "model-f32.gguf"},
-                    Case{"tiny-qwen2", "f32", "hf"}, Case{"tiny-qwen2", "f32", "model-f32.gguf"}),
-    [](const testing::TestParamInfo<Case>& info) {
-      std::string name = info.param.model + "_" + info.param.file;
-      for (char& ch : name)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Fixtures, DecoderParity,
+                         testing::Values(Case{"tiny-llama", "f32", "hf"},
+                                         Case{"tiny-llama", "f32", "hf-f16-sharded"},
+                                         Case{"tiny-llama", "f32", "model-f32.gguf"},
+                                         Case{"tiny-llama", "q8_0", "model-q8_0.gguf"},
+                                         Case{"tiny-llama", "q4_1", "model-q4_1.gguf"},
+                                         Case{"tiny-llama-ffn256", "q4_k", "model-q4_k.gguf"},
+                                         Case{"tiny-llama-untied", "f32", "hf"},
+                                         Case{"tiny-llama-untied", "f32", "model-f32.gguf"},
+                                         Case{"tiny-llama3-scaled", "f32", "hf"},
+                                         Case{"tiny-llama3-scaled", "f32", "model-f32.gguf"},
+                                         Case{"tiny-qwen2", "f32", "hf"},
+                                         Case{"tiny-qwen2", "f32", "model-f32.gguf"}),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           std::string name = info.param.model + "_" + info.param.file;
+                           for (char& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
 
 }  // namespace

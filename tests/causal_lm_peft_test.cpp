@@ -38,11 +38,12 @@ TEST(CausalLMPeft, LoraStartsAtTheBaseModelAndItsFactorsReachTheForward) {
   auto model = mezo::CausalLM::random(tiny_llama_config(), 1, {.num_threads = 1});
   const auto batch = decoder_batch(2, 9, 5, 300);
   const auto base = all_logits(model, batch);
-  model.enable_lora({.rank = 4, .alpha = 8.0f,
-                     .targets = {mezo::LoraTarget::query, mezo::LoraTarget::key,
-                                 mezo::LoraTarget::value, mezo::LoraTarget::attention_output,
-                                 mezo::LoraTarget::gate, mezo::LoraTarget::intermediate,
-                                 mezo::LoraTarget::output}});
+  model.enable_lora(
+      {.rank = 4,
+       .alpha = 8.0f,
+       .targets = {mezo::LoraTarget::query, mezo::LoraTarget::key, mezo::LoraTarget::value,
+                   mezo::LoraTarget::attention_output, mezo::LoraTarget::gate,
+                   mezo::LoraTarget::intermediate, mezo::LoraTarget::output}});
   EXPECT_EQ(all_logits(model, batch), base) << "B = 0 must give the base model bit for bit";
   // Each factor pair reaches the forward: a change to one B changes the logits.
   for (const auto& view : model.peft_params().views()) {
@@ -115,7 +116,8 @@ TEST(CausalLMPeft, RealActivationPrefixIsAKeyValueCacheOfItsTokens) {
     auto model = mezo::CausalLM::random(config, 4, {.num_threads = 2});
     auto base = mezo::CausalLM::random(config, 4, {.num_threads = 2});
     model.enable_prefix({.tokens = 5, .seed = 9});
-    ASSERT_EQ(model.peft_params().views().size(), 2u * static_cast<std::size_t>(config.num_hidden_layers));
+    ASSERT_EQ(model.peft_params().views().size(),
+              2u * static_cast<std::size_t>(config.num_hidden_layers));
     EXPECT_EQ(model.peft_params().views()[0].name, "model.layers.0.self_attn.prefix_key");
     EXPECT_EQ(model.peft_params().views()[0].size,
               static_cast<std::uint64_t>(5 * config.num_key_value_heads * config.head_dim));
@@ -150,16 +152,19 @@ TEST(CausalLMPeft, EmptyPrefixIsTheBaseModelAndOptionsAreChecked) {
   EXPECT_CONTAINS(error_of([&] { model.enable_prefix({}); }, mezo::ErrorCode::invalid_argument),
                   "already enabled");
   auto other = mezo::CausalLM::random(tiny_llama_config(), 5, {.num_threads = 1});
-  EXPECT_CONTAINS(error_of([&] { other.enable_prefix({.tokens = -1}); },
-                           mezo::ErrorCode::invalid_argument),
-                  "tokens must be >= 0");
+  EXPECT_CONTAINS(
+      error_of([&] { other.enable_prefix({.tokens = -1}); }, mezo::ErrorCode::invalid_argument),
+      "tokens must be >= 0");
   // A prefix takes positions from the sequence.
   other.enable_prefix({.tokens = 100, .init = mezo::PrefixInit::random});
   const auto long_batch = decoder_batch(1, 40, 0, 300);
   const mezo::TokenQuery q{0, 0};
   std::vector<float> out(300);
-  EXPECT_CONTAINS(error_of([&] { other.logits(long_batch, {&q, 1}, {}, out); },
-                           mezo::ErrorCode::invalid_argument),
+  EXPECT_CONTAINS(error_of(
+                      [&] {
+                        other.logits(long_batch, {&q, 1}, {}, out);
+                      },
+                      mezo::ErrorCode::invalid_argument),
                   "exceed the model's 28 positions");
 }
 

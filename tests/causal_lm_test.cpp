@@ -24,7 +24,8 @@ using mezo_test::tiny_llama_config;
 std::vector<float> logits_of(mezo::LanguageModel& model, const mezo::TokenBatch& batch,
                              const std::vector<mezo::TokenQuery>& queries,
                              const std::vector<std::int32_t>& ids = {}) {
-  const std::size_t columns = ids.empty() ? static_cast<std::size_t>(model.vocab_size()) : ids.size();
+  const std::size_t columns =
+      ids.empty() ? static_cast<std::size_t>(model.vocab_size()) : ids.size();
   std::vector<float> out(queries.size() * columns);
   model.logits(batch, queries, ids, out);
   return out;
@@ -51,8 +52,9 @@ TEST(CausalLM, RowsDoNotDependOnTheirBatch) {
   const auto together = logits_of(model, batch, every_position(batch));
   std::size_t at = 0;
   for (std::int64_t r = 0; r < batch.rows; ++r) {
-    const std::vector<std::vector<std::int32_t>> alone_rows = {std::vector<std::int32_t>(
-        batch.ids.begin() + r * batch.seq_len, batch.ids.begin() + r * batch.seq_len + batch.lengths[r])};
+    const std::vector<std::vector<std::int32_t>> alone_rows = {
+        std::vector<std::int32_t>(batch.ids.begin() + r * batch.seq_len,
+                                  batch.ids.begin() + r * batch.seq_len + batch.lengths[r])};
     const auto alone_batch = mezo::TokenBatch::pad(alone_rows, 0);
     const auto alone = logits_of(model, alone_batch, every_position(alone_batch));
     for (std::size_t i = 0; i < alone.size(); ++i)
@@ -153,27 +155,40 @@ TEST(CausalLM, BadRequestsAreClearErrors) {
   const auto batch = decoder_batch(2, 5, 3, 300);
   std::vector<float> out(300);
   const mezo::TokenQuery beyond{1, 8};  // row 1 has 8 tokens: positions 0..7
-  EXPECT_CONTAINS(error_of([&] { model.logits(batch, {&beyond, 1}, {}, out); },
-                           mezo::ErrorCode::invalid_argument),
+  EXPECT_CONTAINS(error_of(
+                      [&] {
+                        model.logits(batch, {&beyond, 1}, {}, out);
+                      },
+                      mezo::ErrorCode::invalid_argument),
                   "query (row 1, position 8) is not a real token");
   const mezo::TokenQuery ok{0, 0};
   const std::int32_t bad_id = 300;
   std::vector<float> one(1);
-  EXPECT_CONTAINS(error_of([&] { model.logits(batch, {&ok, 1}, {&bad_id, 1}, one); },
-                           mezo::ErrorCode::invalid_argument),
+  EXPECT_CONTAINS(error_of(
+                      [&] {
+                        model.logits(batch, {&ok, 1}, {&bad_id, 1}, one);
+                      },
+                      mezo::ErrorCode::invalid_argument),
                   "vocabulary id 300 outside [0, 300)");
   auto bad_token = batch;
   bad_token.ids[3] = -1;
-  EXPECT_CONTAINS(error_of([&] { model.logits(bad_token, {&ok, 1}, {}, out); },
-                           mezo::ErrorCode::invalid_argument),
+  EXPECT_CONTAINS(error_of(
+                      [&] {
+                        model.logits(bad_token, {&ok, 1}, {}, out);
+                      },
+                      mezo::ErrorCode::invalid_argument),
                   "token id -1 at row 0, position 3");
   const auto long_batch = decoder_batch(1, 129, 0, 300);
-  EXPECT_CONTAINS(error_of([&] { model.logits(long_batch, {&ok, 1}, {}, out); },
-                           mezo::ErrorCode::invalid_argument),
+  EXPECT_CONTAINS(error_of(
+                      [&] {
+                        model.logits(long_batch, {&ok, 1}, {}, out);
+                      },
+                      mezo::ErrorCode::invalid_argument),
                   "exceed the model's 128 positions");
-  EXPECT_CONTAINS(error_of([&] { mezo::CausalLM::random(tiny_llama_config(), 1, {.num_threads = -1}); },
-                           mezo::ErrorCode::invalid_argument),
-                  "num_threads must be >= 0");
+  EXPECT_CONTAINS(
+      error_of([&] { mezo::CausalLM::random(tiny_llama_config(), 1, {.num_threads = -1}); },
+               mezo::ErrorCode::invalid_argument),
+      "num_threads must be >= 0");
 }
 
 TEST(DecoderConfig, ParsesLlamaAndQwen2AndRefusesWhatIsNotImplemented) {
@@ -215,9 +230,10 @@ TEST(DecoderConfig, ParsesLlamaAndQwen2AndRefusesWhatIsNotImplemented) {
   refuses(R"(, "hidden_act": "gelu")", "'gelu' is not supported");
   refuses(R"(, "mlp_bias": true)", "mlp_bias");
   refuses(R"(, "num_key_value_heads": 3)", "not a multiple of 3 key/value heads");
-  EXPECT_CONTAINS(error_of([] { mezo::parse_decoder_config(R"({"model_type": "gpt2"})", "c.json"); },
-                           mezo::ErrorCode::invalid_format),
-                  "'gpt2' is not a supported decoder");
+  EXPECT_CONTAINS(
+      error_of([] { mezo::parse_decoder_config(R"({"model_type": "gpt2"})", "c.json"); },
+               mezo::ErrorCode::invalid_format),
+      "'gpt2' is not a supported decoder");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The CPU ops of src/model/ops against naive double-precision references, and
 // the layouts and head groupings of attention against each other.
+#include "model/ops/ops.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "model/llama/tensor_table.hpp"
-#include "model/ops/ops.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -93,12 +94,16 @@ TEST(Ops, GroupedAttentionEqualsRepeatedKeyValueHeads) {
         v_full[(t * heads + h) * d + e] = v[(t * kv_heads + h / 2) * d + e];
       }
   std::vector<float> grouped(q.size()), full(q.size()), scratch(seq * seq);
-  const cpu::AttentionShape gqa{.rows = rows, .seq = seq, .heads = heads, .kv_heads = kv_heads,
-                                .head_dim = d, .causal = true};
+  const cpu::AttentionShape gqa{.rows = rows,
+                                .seq = seq,
+                                .heads = heads,
+                                .kv_heads = kv_heads,
+                                .head_dim = d,
+                                .causal = true};
   cpu::AttentionShape mha = gqa;
   mha.kv_heads = heads;
-  cpu::attention(gqa, q.data(), k.data(), v.data(), lengths.data(), grouped.data(),
-                 scratch.data(), 1);
+  cpu::attention(gqa, q.data(), k.data(), v.data(), lengths.data(), grouped.data(), scratch.data(),
+                 1);
   cpu::attention(mha, q.data(), k_full.data(), v_full.data(), lengths.data(), full.data(),
                  scratch.data(), 1);
   for (std::size_t i = 0; i < full.size(); ++i)
@@ -121,11 +126,11 @@ TEST(Ops, PackedCausalAttentionEqualsPadded) {
         const auto from = (r * seq + t) * width + e, to = (offsets[r] + t) * width + e;
         pq[to] = q[from], pk[to] = k[from], pv[to] = v[from];
       }
-  cpu::AttentionShape shape{.rows = rows, .seq = seq, .heads = heads, .kv_heads = heads,
-                            .head_dim = d, .causal = true};
+  cpu::AttentionShape shape{
+      .rows = rows, .seq = seq, .heads = heads, .kv_heads = heads, .head_dim = d, .causal = true};
   std::vector<float> padded(q.size()), packed(pq.size()), scratch(seq * seq);
-  cpu::attention(shape, q.data(), k.data(), v.data(), lengths.data(), padded.data(),
-                 scratch.data(), 1);
+  cpu::attention(shape, q.data(), k.data(), v.data(), lengths.data(), padded.data(), scratch.data(),
+                 1);
   shape.row_offsets = offsets.data();
   cpu::attention(shape, pq.data(), pk.data(), pv.data(), lengths.data(), packed.data(),
                  scratch.data(), 1);
@@ -162,7 +167,8 @@ TEST(Ops, RopeRotatesHalvesByPositionTimesFrequency) {
     for (std::int64_t h = 0; h < heads; ++h)
       for (std::int64_t i = 0; i < d / 2; ++i) {
         const double angle = positions[t] * double{inv_freq[i]};
-        const float a = original[(t * heads + h) * d + i], b = original[(t * heads + h) * d + i + 4];
+        const float a = original[(t * heads + h) * d + i],
+                    b = original[(t * heads + h) * d + i + 4];
         EXPECT_NEAR(x[(t * heads + h) * d + i], a * std::cos(angle) - b * std::sin(angle), 1e-5);
         EXPECT_NEAR(x[(t * heads + h) * d + i + 4], b * std::cos(angle) + a * std::sin(angle),
                     1e-5);

@@ -23,7 +23,8 @@
 namespace {
 
 nlohmann::json reference() {
-  std::ifstream in(std::filesystem::path(MEZO_TEST_FIXTURES_DIR) / "decoder" / "smollm2_reference.json");
+  std::ifstream in(std::filesystem::path(MEZO_TEST_FIXTURES_DIR) / "decoder" /
+                   "smollm2_reference.json");
   return nlohmann::json::parse(in);
 }
 

@@ -27,7 +27,7 @@ struct PerplexityOptions {
   std::filesystem::path text_file;  // tokenized whole (BOS added if the model's tokenizer adds one)
   std::filesystem::path ids_file;   // one sequence of ids per line, used as given
   std::int64_t context = 0;         // window length; 0 = min(model's maximum, 1024)
-  std::int64_t batch_tokens = 1024; // tokens per forward (windows are grouped up to this)
+  std::int64_t batch_tokens = 1024;  // tokens per forward (windows are grouped up to this)
 };
 int perplexity(const Common& common, const PerplexityOptions& options);
 
@@ -40,7 +40,8 @@ struct Loaded {
 };
 Loaded load(const Common& common, bool with_model, bool with_tokenizer);
 // The prompt's ids as the model expects them: BOS first if its tokenizer adds one.
-std::vector<std::int32_t> encode_for_model(const mezo::Tokenizer& tokenizer, const std::string& text);
+std::vector<std::int32_t> encode_for_model(const mezo::Tokenizer& tokenizer,
+                                           const std::string& text);
 
 // log Σ exp(logits), in double, for log-probabilities of a logit row.
 inline double log_sum_exp(std::span<const float> logits) {

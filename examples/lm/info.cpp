@@ -22,7 +22,8 @@ int info(const Common& common) {
     fmt::print("positions:    {} (RoPE theta {}{})\n", c.max_position_embeddings, c.rope_theta,
                c.rope_scaling.llama3 ? ", llama3 scaling" : "");
     fmt::print("norm eps:     {}\n", c.rms_norm_eps);
-    fmt::print("LM head:      {}\n", c.tie_word_embeddings ? "tied to the token embeddings" : "own matrix");
+    fmt::print("LM head:      {}\n",
+               c.tie_word_embeddings ? "tied to the token embeddings" : "own matrix");
     fmt::print("stored as:    {}\n", decoder->stored_types());
   } else if (const auto* encoder = dynamic_cast<const mezo::MaskedLM*>(&model)) {
     const mezo::TransformerConfig& c = encoder->config();

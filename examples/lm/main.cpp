@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
   };
 
-  CLI::App* info = app.add_subcommand("info", "family, shapes, parameters, stored tensor types, tokenizer");
+  CLI::App* info =
+      app.add_subcommand("info", "family, shapes, parameters, stored tensor types, tokenizer");
   add_common(info);
 
   std::string text;
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   CLI::App* top = app.add_subcommand(
       "top", "the k most likely next tokens after a prompt, with their log-probabilities");
   add_common(top);
-  top->add_option("--prompt", prompt, "the prompt (the model's BOS is added if its tokenizer adds one)")
+  top->add_option("--prompt", prompt,
+                  "the prompt (the model's BOS is added if its tokenizer adds one)")
       ->required();
   top->add_option("--k", k, "how many tokens")->check(CLI::PositiveNumber);
 
@@ -59,12 +61,14 @@ int main(int argc, char** argv) {
       "--ids-file", ppl.ids_file,
       "one sequence per line: whitespace-separated token ids, used as given (no BOS added)");
   text_file->excludes(ids_file);
-  perplexity->add_option("--context", ppl.context,
-                         "window length in tokens; longer sequences are cut into windows scored "
-                         "separately (0 = the model's maximum, at most 1024)")
+  perplexity
+      ->add_option("--context", ppl.context,
+                   "window length in tokens; longer sequences are cut into windows scored "
+                   "separately (0 = the model's maximum, at most 1024)")
       ->check(CLI::NonNegativeNumber);
-  perplexity->add_option("--batch-tokens", ppl.batch_tokens,
-                         "tokens per forward pass (windows are grouped up to this)")
+  perplexity
+      ->add_option("--batch-tokens", ppl.batch_tokens,
+                   "tokens per forward pass (windows are grouped up to this)")
       ->check(CLI::PositiveNumber);
 
   CLI11_PARSE(app, argc, argv);

@@ -74,11 +74,11 @@ int perplexity(const Common& common, const PerplexityOptions& options) {
   const Loaded loaded = load(common, /*with_model=*/true, !options.text_file.empty());
   mezo::LanguageModel& model = *loaded.model;
   if (model.family() != mezo::ModelFamily::causal_lm) {
-    throw mezo::Error(mezo::ErrorCode::invalid_argument,
-                      fmt::format("'{}' is a {} ({}), not a causal LM: perplexity needs a "
-                                  "decoder that predicts the next token",
-                                  common.model.string(), mezo::to_string(model.family()),
-                                  model.architecture()));
+    throw mezo::Error(
+        mezo::ErrorCode::invalid_argument,
+        fmt::format("'{}' is a {} ({}), not a causal LM: perplexity needs a "
+                    "decoder that predicts the next token",
+                    common.model.string(), mezo::to_string(model.family()), model.architecture()));
   }
   std::vector<Sequence> sequences;
   if (!options.ids_file.empty()) {
@@ -128,13 +128,11 @@ int perplexity(const Common& common, const PerplexityOptions& options) {
   }
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
   const double nll = nll_sum / static_cast<double>(predicted);
-  const nlohmann::ordered_json result = {{"tokens", predicted},
-                                         {"nll", nll},
-                                         {"perplexity", std::exp(nll)},
-                                         {"sequences", sequences.size()},
-                                         {"windows", windows.size()},
-                                         {"context", context},
-                                         {"seconds", elapsed.count()}};
+  const nlohmann::ordered_json result = {
+      {"tokens", predicted},         {"nll", nll},
+      {"perplexity", std::exp(nll)}, {"sequences", sequences.size()},
+      {"windows", windows.size()},   {"context", context},
+      {"seconds", elapsed.count()}};
   fmt::print("{}\n", result.dump());
   return 0;
 }

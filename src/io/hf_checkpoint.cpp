@@ -38,8 +38,9 @@ HfCheckpoint HfCheckpoint::open(const std::filesystem::path& dir) {
   const nlohmann::json json = parse_json_text(read_file(index), index);
   const auto map = json.is_object() ? json.find("weight_map") : json.end();
   if (map == json.end() || !map->is_object()) {
-    throw Error(ErrorCode::invalid_format,
-                fmt::format("'{}': expected an object with a \"weight_map\" object", index.string()));
+    throw Error(
+        ErrorCode::invalid_format,
+        fmt::format("'{}': expected an object with a \"weight_map\" object", index.string()));
   }
   // Each shard once, in the order first named; every name must be in its shard.
   std::map<std::string, std::size_t> shards;
@@ -57,9 +58,9 @@ HfCheckpoint HfCheckpoint::open(const std::filesystem::path& dir) {
     auto [it, added] = shards.emplace(file, checkpoint.files_.size());
     if (added) checkpoint.files_.push_back(SafetensorsFile::open(dir / file));
     if (checkpoint.files_[it->second].find(name) == nullptr) {
-      throw Error(ErrorCode::invalid_format,
-                  fmt::format("'{}': tensor '{}' is not in its shard '{}'", index.string(), name,
-                              file));
+      throw Error(
+          ErrorCode::invalid_format,
+          fmt::format("'{}': tensor '{}' is not in its shard '{}'", index.string(), name, file));
     }
   }
   return checkpoint;

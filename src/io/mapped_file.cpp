@@ -49,8 +49,8 @@ MappedFile MappedFile::open(const std::filesystem::path& path, std::uint64_t min
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < min_size || file_size == 0) {
     throw Error(ErrorCode::invalid_format,
-                fmt::format("{}: the file is {} bytes, shorter than {} (truncated?)",
-                            path.string(), file_size, needed));
+                fmt::format("{}: the file is {} bytes, shorter than {} (truncated?)", path.string(),
+                            file_size, needed));
   }
   void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) throw_io_error("map", path);

@@ -26,8 +26,8 @@ void validate_token_batch(const TokenBatch& batch, std::int64_t vocab_size,
   }
   for (std::int64_t r = 0; r < batch.rows; ++r) {
     if (batch.lengths[r] < 1 || batch.lengths[r] > batch.seq_len) {
-      fail(fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r],
-                       batch.seq_len));
+      fail(
+          fmt::format("row {} has length {}, outside [1, {}]", r, batch.lengths[r], batch.seq_len));
     }
   }
   for (std::size_t i = 0; i < batch.ids.size(); ++i) {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "mezo/model/config.hpp"
 #include "mezo/model/batch.hpp"
+#include "mezo/model/config.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {

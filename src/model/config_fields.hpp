@@ -102,7 +102,6 @@ class ConfigFields {
   std::string_view source_;
 };
 
-
 // Parses config.json text into a JSON object, or throws naming `source`.
 inline nlohmann::json parse_config_json(std::string_view text, std::string_view source) {
   nlohmann::json root;

@@ -42,8 +42,8 @@ void read_rope(const ConfigFields& f, DecoderConfig& c) {
   if (scaling == nullptr || scaling->is_null()) return;
   if (!scaling->is_object()) f.fail("field 'rope_scaling': expected an object or null");
   const ConfigFields s(*scaling, "rope_scaling");
-  const auto type = s.optional_string("rope_type").value_or(s.optional_string("type").value_or(
-      "default"));
+  const auto type =
+      s.optional_string("rope_type").value_or(s.optional_string("type").value_or("default"));
   if (parameters == scaling && scaling->contains("rope_theta"))
     c.rope_theta = s.optional_positive_float("rope_theta", c.rope_theta);
   if (type == "default") return;
@@ -56,9 +56,8 @@ void read_rope(const ConfigFields& f, DecoderConfig& c) {
       s.optional_positive_float("low_freq_factor", c.rope_scaling.low_freq_factor);
   c.rope_scaling.high_freq_factor =
       s.optional_positive_float("high_freq_factor", c.rope_scaling.high_freq_factor);
-  c.rope_scaling.original_max_position_embeddings =
-      s.optional_integer("original_max_position_embeddings", 1,
-                         c.rope_scaling.original_max_position_embeddings);
+  c.rope_scaling.original_max_position_embeddings = s.optional_integer(
+      "original_max_position_embeddings", 1, c.rope_scaling.original_max_position_embeddings);
   if (!(c.rope_scaling.high_freq_factor > c.rope_scaling.low_freq_factor)) {
     f.fail("rope scaling: high_freq_factor {} must exceed low_freq_factor {}",
            c.rope_scaling.high_freq_factor, c.rope_scaling.low_freq_factor);
@@ -107,15 +106,15 @@ DecoderConfig parse_decoder_config(std::string_view text, std::string_view sourc
   c.num_hidden_layers = f.required_integer("num_hidden_layers", 1);
   c.num_attention_heads = f.required_integer("num_attention_heads", 1);
   const json* kv = f.find("num_key_value_heads");
-  c.num_key_value_heads = kv == nullptr || kv->is_null()
-                              ? c.num_attention_heads
-                              : f.integer("num_key_value_heads", *kv, 1);
+  c.num_key_value_heads = kv == nullptr || kv->is_null() ? c.num_attention_heads
+                                                         : f.integer("num_key_value_heads", *kv, 1);
   const json* head_dim = f.find("head_dim");
   if (head_dim == nullptr || head_dim->is_null()) {
     if (c.hidden_size % c.num_attention_heads != 0) {
-      f.fail("field 'hidden_size': {} is not divisible by num_attention_heads {} and no head_dim "
-             "is given",
-             c.hidden_size, c.num_attention_heads);
+      f.fail(
+          "field 'hidden_size': {} is not divisible by num_attention_heads {} and no head_dim "
+          "is given",
+          c.hidden_size, c.num_attention_heads);
     }
     c.head_dim = c.hidden_size / c.num_attention_heads;
   } else {
@@ -165,12 +164,12 @@ std::string decoder_config_to_json(const DecoderConfig& c) {
   j["rms_norm_eps"] = c.rms_norm_eps;
   j["rope_theta"] = c.rope_theta;
   if (c.rope_scaling.llama3) {
-    j["rope_scaling"] = {{"rope_type", "llama3"},
-                         {"factor", c.rope_scaling.factor},
-                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
-                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
-                         {"original_max_position_embeddings",
-                          c.rope_scaling.original_max_position_embeddings}};
+    j["rope_scaling"] = {
+        {"rope_type", "llama3"},
+        {"factor", c.rope_scaling.factor},
+        {"low_freq_factor", c.rope_scaling.low_freq_factor},
+        {"high_freq_factor", c.rope_scaling.high_freq_factor},
+        {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
   } else {
     j["rope_scaling"] = nullptr;
   }
@@ -202,7 +201,8 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
   }
   const auto positive = [&](const std::string& key) {
     const std::uint64_t v = file.get_uint(arch + "." + key);
-    if (v == 0 || v > (std::uint64_t{1} << 40)) fail(fmt::format("{}.{} = {} is out of range", arch, key, v));
+    if (v == 0 || v > (std::uint64_t{1} << 40))
+      fail(fmt::format("{}.{} = {} is out of range", arch, key, v));
     return static_cast<std::int64_t>(v);
   };
   const auto optional = [&](const std::string& key, std::int64_t fallback) {
@@ -216,9 +216,10 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
   c.max_position_embeddings = positive("context_length");
   if (c.hidden_size % c.num_attention_heads != 0 &&
       file.find(arch + ".attention.key_length") == nullptr) {
-    fail(fmt::format("{}.embedding_length {} is not divisible by the {} heads and no key_length "
-                     "is given",
-                     arch, c.hidden_size, c.num_attention_heads));
+    fail(
+        fmt::format("{}.embedding_length {} is not divisible by the {} heads and no key_length "
+                    "is given",
+                    arch, c.hidden_size, c.num_attention_heads));
   }
   c.head_dim = optional("attention.key_length", c.hidden_size / c.num_attention_heads);
   if (optional("attention.value_length", c.head_dim) != c.head_dim) {
@@ -226,12 +227,14 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
                      c.head_dim));
   }
   if (optional("rope.dimension_count", c.head_dim) != c.head_dim) {
-    fail(fmt::format("{}.rope.dimension_count differs from the head size {}: partial rotary "
-                     "embeddings are not supported",
-                     arch, c.head_dim));
+    fail(
+        fmt::format("{}.rope.dimension_count differs from the head size {}: partial rotary "
+                    "embeddings are not supported",
+                    arch, c.head_dim));
   }
   const auto eps = file.get_float(arch + ".attention.layer_norm_rms_epsilon");
-  if (!(eps > 0) || !(static_cast<float>(eps) > 0)) fail(fmt::format("{}.attention.layer_norm_rms_epsilon = {} is not positive", arch, eps));
+  if (!(eps > 0) || !(static_cast<float>(eps) > 0))
+    fail(fmt::format("{}.attention.layer_norm_rms_epsilon = {} is not positive", arch, eps));
   c.rms_norm_eps = static_cast<float>(eps);
   if (file.find(arch + ".rope.freq_base") != nullptr) {
     const auto base = file.get_float(arch + ".rope.freq_base");
@@ -256,10 +259,13 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
     c.rope_freq_factors.resize(static_cast<std::size_t>(c.head_dim / 2));
     file.read_f32(*freqs, c.rope_freq_factors);
     for (const float f : c.rope_freq_factors)
-      if (!(f > 0) || !std::isfinite(f)) fail(fmt::format("rope_freqs.weight holds {}: not a positive divisor", f));
+      if (!(f > 0) || !std::isfinite(f))
+        fail(fmt::format("rope_freqs.weight holds {}: not a positive divisor", f));
   }
-  if (const GgufValue* bos = file.find("tokenizer.ggml.bos_token_id")) c.bos_token_id = bos->integer;
-  if (const GgufValue* eos = file.find("tokenizer.ggml.eos_token_id")) c.eos_token_id = eos->integer;
+  if (const GgufValue* bos = file.find("tokenizer.ggml.bos_token_id"))
+    c.bos_token_id = bos->integer;
+  if (const GgufValue* eos = file.find("tokenizer.ggml.eos_token_id"))
+    c.eos_token_id = eos->integer;
   check_shape(c, fail);
   return c;
 }

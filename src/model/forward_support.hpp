@@ -16,7 +16,8 @@ namespace model {
 
 // Grows to the largest batch seen and then stays: no allocation per forward.
 inline void ensure_size(std::vector<float>& buffer, std::int64_t size) {
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
+  if (static_cast<std::int64_t>(buffer.size()) < size)
+    buffer.resize(static_cast<std::size_t>(size));
 }
 
 // The threads a forward uses: num_threads, or every hardware thread for 0.

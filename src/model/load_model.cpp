@@ -43,15 +43,16 @@ std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
   const std::string type = fields.optional_string("model_type").value_or("");
   if (type == "roberta" || type == "bert") {
     return std::make_unique<MaskedLM>(MaskedLM::load(
-        path, MaskedLMOptions{.num_threads = options.num_threads,
-                              .untie_decoder = options.untie_head}));
+        path,
+        MaskedLMOptions{.num_threads = options.num_threads, .untie_decoder = options.untie_head}));
   }
   if (type == "llama" || type == "qwen2") {
     return std::make_unique<CausalLM>(CausalLM::load(path, options));
   }
-  fields.fail("model_type '{}' is not supported (masked LMs: roberta, bert; causal LMs: llama, "
-              "qwen2)",
-              type);
+  fields.fail(
+      "model_type '{}' is not supported (masked LMs: roberta, bert; causal LMs: llama, "
+      "qwen2)",
+      type);
 }
 
 MEZO_END_NAMESPACE

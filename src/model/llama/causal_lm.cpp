@@ -79,8 +79,8 @@ CausalLM CausalLM::load(const std::filesystem::path& path, const ModelOptions& o
   if (std::filesystem::is_directory(path, ec)) {
     const DecoderConfig config = load_decoder_config(path / "config.json");
     const auto checkpoint = detail::HfCheckpoint::open(path);
-    return CausalLM(std::make_unique<Impl>(
-        config, options, DecoderWeights(config, checkpoint, options.untie_head)));
+    return CausalLM(std::make_unique<Impl>(config, options,
+                                           DecoderWeights(config, checkpoint, options.untie_head)));
   }
   const GgufFile file = GgufFile::open(path);
   const DecoderConfig config = decoder_config_from_gguf(file);
@@ -101,9 +101,7 @@ const DecoderConfig& CausalLM::config() const { return impl_->config; }
 const std::string& CausalLM::stored_types() const { return impl_->weights.stored_types(); }
 const char* CausalLM::architecture() const { return to_string(impl_->config.arch); }
 std::int64_t CausalLM::vocab_size() const { return impl_->config.vocab_size; }
-std::int64_t CausalLM::max_sequence_length() const {
-  return impl_->config.max_position_embeddings;
-}
+std::int64_t CausalLM::max_sequence_length() const { return impl_->config.max_position_embeddings; }
 const ParamSet& CausalLM::params() const { return impl_->weights.params(); }
 const ParamSet& CausalLM::peft_params() const { return impl_->peft.params(); }
 
@@ -122,7 +120,8 @@ void CausalLM::enable_lora(const LoraOptions& options) {
   for (std::size_t i = 0; i < w.table().size(); ++i) {
     const model::llama::TensorSpec& spec = w.table()[i];
     if (!spec.lora) continue;
-    const std::string module = spec.hf_name.substr(0, spec.hf_name.size() - std::string(".weight").size());
+    const std::string module =
+        spec.hf_name.substr(0, spec.hf_name.size() - std::string(".weight").size());
     sites.push_back({static_cast<std::size_t>(spec.layer), *spec.lora, module, spec.shape[1],
                      spec.shape[0], w.data(i)});
   }
@@ -167,9 +166,7 @@ void CausalLM::enable_prefix(const PrefixOptions& options) {
   m.prefix = std::move(state);
 }
 
-std::span<const std::int32_t> CausalLM::prefix_token_ids() const {
-  return impl_->prefix.token_ids;
-}
+std::span<const std::int32_t> CausalLM::prefix_token_ids() const { return impl_->prefix.token_ids; }
 
 void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
                       std::span<const std::int32_t> vocab_ids, std::span<float> out) {
@@ -222,8 +219,8 @@ void CausalLM::save_pretrained(const std::filesystem::path& dir) const {
   std::vector<TensorF32View> tensors;
   for (std::size_t i = 0; i < w.table().size(); ++i) {
     const auto& spec = w.table()[i];
-    tensors.push_back({spec.hf_name, spec.shape,
-                       {w.data(i), static_cast<std::size_t>(spec.num_elements())}});
+    tensors.push_back(
+        {spec.hf_name, spec.shape, {w.data(i), static_cast<std::size_t>(spec.num_elements())}});
   }
   const std::string config = decoder_config_to_json(impl_->config);
   detail::write_file_atomically(dir / "config.json", config.data(), config.size());

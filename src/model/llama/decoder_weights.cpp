@@ -84,9 +84,8 @@ DecoderWeights::DecoderWeights(const DecoderConfig& config, const detail::HfChec
       found = checkpoint.find(table_[0].hf_name);
     }
     if (found.info == nullptr) {
-      throw Error(ErrorCode::invalid_format,
-                  fmt::format("{}: tensor '{}' is missing", checkpoint.path().string(),
-                              spec.hf_name));
+      throw Error(ErrorCode::invalid_format, fmt::format("{}: tensor '{}' is missing",
+                                                         checkpoint.path().string(), spec.hf_name));
     }
     if (found.info->shape != spec.shape) {
       throw Error(ErrorCode::invalid_format,

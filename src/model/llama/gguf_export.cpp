@@ -58,7 +58,8 @@ void write_decoder_gguf(const std::filesystem::path& path, const DecoderConfig& 
   for (const auto& entry : carried)
     if (entry.first.starts_with("general.")) metadata.push_back(entry);
   const auto u32 = [&](const std::string& key, std::int64_t value) {
-    metadata.emplace_back(arch + "." + key, GgufValue::of_uint32(static_cast<std::uint32_t>(value)));
+    metadata.emplace_back(arch + "." + key,
+                          GgufValue::of_uint32(static_cast<std::uint32_t>(value)));
   };
   u32("context_length", c.max_position_embeddings);
   u32("embedding_length", c.hidden_size);
@@ -103,8 +104,8 @@ void write_decoder_gguf(const std::filesystem::path& path, const DecoderConfig& 
     // Llama 3.1's scaling as llama.cpp reads it: per-frequency divisors.
     auto& factors = owned.emplace_back(c.rope_freq_factors.empty() ? rope_freq_factors(c)
                                                                    : c.rope_freq_factors);
-    tensors.push_back({"rope_freqs.weight", {static_cast<std::int64_t>(factors.size())}, factors,
-                       GgmlType::f32});
+    tensors.push_back(
+        {"rope_freqs.weight", {static_cast<std::int64_t>(factors.size())}, factors, GgmlType::f32});
   }
   write_gguf(path, metadata, tensors);
 }

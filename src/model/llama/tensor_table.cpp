@@ -25,8 +25,14 @@ std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
   const std::int64_t k_heads = permuted ? c.num_key_value_heads : 0;
 
   std::vector<TensorSpec> table;
-  table.push_back({Slot::embed, -1, "model.embed_tokens.weight", "token_embd.weight", {V, H},
-                   true, std::nullopt, 0});
+  table.push_back({Slot::embed,
+                   -1,
+                   "model.embed_tokens.weight",
+                   "token_embd.weight",
+                   {V, H},
+                   true,
+                   std::nullopt,
+                   0});
   for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const std::string hf = fmt::format("model.layers.{}.", l);
     const std::string gg = fmt::format("blk.{}.", l);
@@ -34,16 +40,18 @@ std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
                          std::vector<std::int64_t> shape, bool decay,
                          std::optional<LoraTarget> lora = std::nullopt,
                          std::int64_t rope_heads = 0) {
-      table.push_back({slot, l, hf + hf_name, gg + gguf_name, std::move(shape), decay, lora,
-                       rope_heads});
+      table.push_back(
+          {slot, l, hf + hf_name, gg + gguf_name, std::move(shape), decay, lora, rope_heads});
     };
     add(Slot::attn_norm, "input_layernorm.weight", "attn_norm.weight", {H}, false);
-    add(Slot::q_w, "self_attn.q_proj.weight", "attn_q.weight", {q_rows, H}, true,
-        LoraTarget::query, q_heads);
-    if (c.qkv_bias) add(Slot::q_b, "self_attn.q_proj.bias", "attn_q.bias", {q_rows}, false, {}, q_heads);
-    add(Slot::k_w, "self_attn.k_proj.weight", "attn_k.weight", {kv_rows, H}, true,
-        LoraTarget::key, k_heads);
-    if (c.qkv_bias) add(Slot::k_b, "self_attn.k_proj.bias", "attn_k.bias", {kv_rows}, false, {}, k_heads);
+    add(Slot::q_w, "self_attn.q_proj.weight", "attn_q.weight", {q_rows, H}, true, LoraTarget::query,
+        q_heads);
+    if (c.qkv_bias)
+      add(Slot::q_b, "self_attn.q_proj.bias", "attn_q.bias", {q_rows}, false, {}, q_heads);
+    add(Slot::k_w, "self_attn.k_proj.weight", "attn_k.weight", {kv_rows, H}, true, LoraTarget::key,
+        k_heads);
+    if (c.qkv_bias)
+      add(Slot::k_b, "self_attn.k_proj.bias", "attn_k.bias", {kv_rows}, false, {}, k_heads);
     add(Slot::v_w, "self_attn.v_proj.weight", "attn_v.weight", {kv_rows, H}, true,
         LoraTarget::value);
     if (c.qkv_bias) add(Slot::v_b, "self_attn.v_proj.bias", "attn_v.bias", {kv_rows}, false);
@@ -55,11 +63,17 @@ std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
     add(Slot::up_w, "mlp.up_proj.weight", "ffn_up.weight", {I, H}, true, LoraTarget::intermediate);
     add(Slot::down_w, "mlp.down_proj.weight", "ffn_down.weight", {H, I}, true, LoraTarget::output);
   }
-  table.push_back({Slot::final_norm, -1, "model.norm.weight", "output_norm.weight", {H}, false,
-                   std::nullopt, 0});
+  table.push_back({Slot::final_norm,
+                   -1,
+                   "model.norm.weight",
+                   "output_norm.weight",
+                   {H},
+                   false,
+                   std::nullopt,
+                   0});
   if (!c.tie_word_embeddings || untie_head) {
-    table.push_back({Slot::lm_head, -1, "lm_head.weight", "output.weight", {V, H}, true,
-                     std::nullopt, 0});
+    table.push_back(
+        {Slot::lm_head, -1, "lm_head.weight", "output.weight", {V, H}, true, std::nullopt, 0});
   }
   return table;
 }

@@ -18,8 +18,8 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
                const std::int32_t* lengths, float* context, float* scratch, int threads,
                const float* prefix_k, const float* prefix_v) {
   const std::int64_t seq = shape.seq, head_dim = shape.head_dim, prefix = shape.prefix;
-  const std::int64_t width = shape.heads * head_dim;         // a query / context row
-  const std::int64_t kv_width = shape.kv_heads * head_dim;   // a key / value row
+  const std::int64_t width = shape.heads * head_dim;        // a query / context row
+  const std::int64_t kv_width = shape.kv_heads * head_dim;  // a key / value row
   const std::int64_t group = shape.heads / shape.kv_heads;  // query heads per key/value head
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
 #pragma omp parallel for schedule(static) num_threads(threads) collapse(2)
@@ -36,8 +36,8 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
       const std::int64_t kv_offset = (h / group) * head_dim;
       const std::int64_t kv_base = first * kv_width + kv_offset;
       MatrixMap scores(
-          scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * (seq + prefix),
-          queries, total);
+          scratch + static_cast<std::int64_t>(omp_get_thread_num()) * seq * (seq + prefix), queries,
+          total);
       const ConstStridedMap query(q + q_base, queries, head_dim, Eigen::OuterStride<>(width));
       const ConstStridedMap key(k + kv_base, keys, head_dim, Eigen::OuterStride<>(kv_width));
       // Padding keys get probability 0 (the reference adds the most negative
@@ -46,9 +46,9 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
         scores.noalias() = query * key.transpose();
       } else {
         scores.leftCols(prefix).noalias() =
-            query * ConstStridedMap(prefix_k + kv_offset, prefix, head_dim,
-                                    Eigen::OuterStride<>(kv_width))
-                        .transpose();
+            query *
+            ConstStridedMap(prefix_k + kv_offset, prefix, head_dim, Eigen::OuterStride<>(kv_width))
+                .transpose();
         scores.rightCols(keys).noalias() = query * key.transpose();
       }
       for (std::int64_t i = 0; i < queries; ++i) {
@@ -77,9 +77,9 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
       if (prefix == 0) {
         used.noalias() = scores * value;
       } else {
-        used.noalias() = scores.leftCols(prefix) *
-                         ConstStridedMap(prefix_v + kv_offset, prefix, head_dim,
-                                         Eigen::OuterStride<>(kv_width));
+        used.noalias() =
+            scores.leftCols(prefix) *
+            ConstStridedMap(prefix_v + kv_offset, prefix, head_dim, Eigen::OuterStride<>(kv_width));
         used.noalias() += scores.rightCols(keys) * value;
       }
       out.bottomRows(stored - queries).setZero();

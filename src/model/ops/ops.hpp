@@ -44,13 +44,13 @@ void rope(float* x, std::int64_t n, std::int64_t heads, std::int64_t head_dim,
 
 // attention.cpp — the attention core for one padded batch.
 struct AttentionShape {
-  std::int64_t rows = 0, seq = 0;    // batch rows, padded sequence length
-  std::int64_t heads = 0;            // query heads
-  std::int64_t kv_heads = 0;         // key/value heads (grouped-query attention: heads / kv_heads
-                                     // query heads share one); = heads for multi-head attention
+  std::int64_t rows = 0, seq = 0;  // batch rows, padded sequence length
+  std::int64_t heads = 0;          // query heads
+  std::int64_t kv_heads = 0;       // key/value heads (grouped-query attention: heads / kv_heads
+                                   // query heads share one); = heads for multi-head attention
   std::int64_t head_dim = 0;
-  bool causal = false;               // query i sees keys 0..i only (decoders)
-  std::int64_t prefix = 0;           // prefix-tuning positions every query sees first
+  bool causal = false;      // query i sees keys 0..i only (decoders)
+  std::int64_t prefix = 0;  // prefix-tuning positions every query sees first
   // Packed layout: row r's lengths[r] tokens are rows row_offsets[r]... of
   // q, k, v and context, with no padding stored (only real tokens are
   // computed). Null: the padded layout, row r at r·seq.

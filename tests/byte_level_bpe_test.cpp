@@ -20,10 +20,16 @@
 #include <vector>
 
 #include "real_model_support.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using Ids = std::vector<std::int32_t>;
 using mezo::BpePreTokenizer;
+
+using mezo::ErrorCode;
+using mezo_test::error_of;
+using mezo_test::TempDir;
+using mezo_test::write_bytes;
 
 namespace {
 
@@ -47,49 +53,11 @@ std::string key_of(BpePreTokenizer pre) {
   return "?";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    path_ = fs::temp_directory_path() /
-            ("mezo_bbpe_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
-
 std::string ids_string(const Ids& ids) {
   std::string s = "[";
   for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
   return s + "]";
 }
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const mezo::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw a non-mezo exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 const nlohmann::json& fixture() {
   static const nlohmann::json json = [] {
@@ -388,7 +356,7 @@ TEST(HfTokenizerJson, MergesAsStringsOrPairs) {
   TempDir dir;
   for (const std::string merges :
        {R"(["Ġ t", "h e", "Ġt he"])", R"([["Ġ", "t"], ["h", "e"], ["Ġt", "he"]])"}) {
-    const auto path = dir.write("tokenizer.json", tiny_json(kByteLevel, merges));
+    const auto path = write_bytes(dir / "tokenizer.json", tiny_json(kByteLevel, merges));
     const auto tok = mezo::load_hf_tokenizer_json(path);
     EXPECT_EQ(tok->encode(" the<|eot|>"), (Ids{258, 259}));
     EXPECT_EQ(tok->decode(Ids{258, 259}), " the<|eot|>");
@@ -399,48 +367,52 @@ TEST(HfTokenizerJson, MergesAsStringsOrPairs) {
 TEST(HfTokenizerJson, BadFilesNameFileAndPart) {
   TempDir dir;
   const auto path = dir.path() / "tokenizer.json";
-  const auto error_for = [&](const std::string& text) {
-    dir.write("tokenizer.json", text);
-    return error_of([&] { mezo::load_hf_tokenizer_json(path); });
+  const auto error_for = [&](const std::string& text, ErrorCode code) {
+    write_bytes(dir / "tokenizer.json", text);
+    return error_of([&] { mezo::load_hf_tokenizer_json(path); }, code);
   };
-  std::string msg = error_for("{\"model\": {\"type\": \"BPE\",");
+  std::string msg = error_for("{\"model\": {\"type\": \"BPE\",", ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, path.string());
   EXPECT_CONTAINS(msg, "byte offset");
-  msg = error_for(R"({"model": {"type": "WordPiece", "vocab": {}}})");
+  msg = error_for(R"({"model": {"type": "WordPiece", "vocab": {}}})", ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, path.string());
   EXPECT_CONTAINS(msg, "\"WordPiece\"");
-  msg = error_for(tiny_json(R"({"type": "Whitespace"})", "[]"));
+  msg = error_for(tiny_json(R"({"type": "Whitespace"})", "[]"), ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, path.string());
   EXPECT_CONTAINS(msg, "pre_tokenizer {\"type\":\"Whitespace\"}");
-  msg = error_for(tiny_json(
-      R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\s+"},
+  msg = error_for(
+      tiny_json(
+          R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\s+"},
           "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false,
           "use_regex": false}]})",
-      "[]"));
+          "[]"),
+      ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, "not supported");
   EXPECT_CONTAINS(msg, "Split");
   msg = error_for(
-      tiny_json(R"({"type": "ByteLevel", "add_prefix_space": true, "use_regex": true})", "[]"));
+      tiny_json(R"({"type": "ByteLevel", "add_prefix_space": true, "use_regex": true})", "[]"),
+      ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, "pre_tokenizer");
-  msg = error_for(tiny_json(kByteLevel, R"(["Ġ t", "nosuch token"])"));
+  msg = error_for(tiny_json(kByteLevel, R"(["Ġ t", "nosuch token"])"), ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, path.string());
   EXPECT_CONTAINS(msg, "model.merges[1]");
   EXPECT_CONTAINS(msg, "\"nosuch\"");
-  msg = error_for(tiny_json(kByteLevel, R"(["Ġ t", ["h"]])"));
+  msg = error_for(tiny_json(kByteLevel, R"(["Ġ t", ["h"]])"), ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "model.merges[1]");
-  msg = error_for(tiny_json(kByteLevel, R"(["Ġt"])"));
+  msg = error_for(tiny_json(kByteLevel, R"(["Ġt"])"), ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "model.merges[0]");
-  msg = error_for(tiny_json(kByteLevel, "[]", R"("normalizer": {"type": "Lowercase"}, )"));
+  msg = error_for(tiny_json(kByteLevel, "[]", R"("normalizer": {"type": "Lowercase"}, )"),
+                  ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, "normalizer");
   std::string conflicting = tiny_json(kByteLevel, "[]");
   conflicting.replace(conflicting.find("\"id\": 259"), 9, "\"id\": 258");
-  msg = error_for(conflicting);
+  msg = error_for(conflicting, ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "added_tokens[0]");
   EXPECT_CONTAINS(msg, "Ġthe");
   std::string fallback = tiny_json(kByteLevel, "[]");
   fallback.replace(fallback.find("\"dropout\": null"), 15, "\"byte_fallback\": true");
-  EXPECT_CONTAINS(error_for(fallback), "byte_fallback");
-  msg = error_of([&] { mezo::load_hf_tokenizer_json(dir.path() / "missing.json"); });
+  EXPECT_CONTAINS(error_for(fallback, ErrorCode::unsupported), "byte_fallback");
+  msg = error_of([&] { mezo::load_hf_tokenizer_json(dir.path() / "missing.json"); }, ErrorCode::io);
   EXPECT_CONTAINS(msg, (dir.path() / "missing.json").string());
 }
 
@@ -495,7 +467,8 @@ TEST(BytePreTokenizers, NamesParseAndPrint) {
   EXPECT_EQ(mezo::parse_bpe_pre_tokenizer("gpt2"), BpePreTokenizer::gpt2);
   EXPECT_EQ(mezo::parse_bpe_pre_tokenizer("llama-bpe"), BpePreTokenizer::llama3);
   EXPECT_STREQ(mezo::to_string(BpePreTokenizer::llama3), "llama-bpe");
-  const std::string msg = error_of([] { mezo::parse_bpe_pre_tokenizer("falcon"); });
+  const std::string msg =
+      error_of([] { mezo::parse_bpe_pre_tokenizer("falcon"); }, ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, "\"falcon\"");
   for (const char* known : {"gpt-2", "smollm", "llama-bpe", "qwen2"}) EXPECT_CONTAINS(msg, known);
 }
@@ -538,38 +511,46 @@ TEST(ByteLevelBpe, DecodeKeepsPartialCharactersAsBytes) {
 
 TEST(ByteLevelBpe, InvalidTextNamesByteOffset) {
   const auto tok = mezo::make_byte_level_bpe(byte_vocabulary(BpePreTokenizer::llama3));
-  EXPECT_CONTAINS(error_of([&] { tok->encode("ab\xC0\xAF"); }), "byte offset 2");
-  EXPECT_CONTAINS(error_of([&] { tok->encode("ok \xFF"); }), "byte offset 3");
+  EXPECT_CONTAINS(error_of([&] { tok->encode("ab\xC0\xAF"); }, ErrorCode::invalid_argument),
+                  "byte offset 2");
+  EXPECT_CONTAINS(error_of([&] { tok->encode("ok \xFF"); }, ErrorCode::invalid_argument),
+                  "byte offset 3");
 }
 
 TEST(ByteLevelBpe, InconsistentVocabulariesAreErrors) {
   auto v = byte_vocabulary(BpePreTokenizer::gpt2, {" t"});
   v.merges = {"Ġ t", "Ġt x"};
-  std::string msg = error_of([&] { mezo::make_byte_level_bpe(v); });
+  std::string msg = error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "merge 1");
   EXPECT_CONTAINS(msg, "\"Ġtx\"");
   v.merges = {"Ġt"};
-  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }), "merge 0");
+  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_argument),
+                  "merge 0");
   v.merges = {};
   v.tokens.push_back("a");
-  msg = error_of([&] { mezo::make_byte_level_bpe(v); });
+  msg = error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "entries 97 and 257");
   v.tokens.pop_back();
   v.token_types = {1, 1};
-  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }), "2 token types for 257 tokens");
+  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_format),
+                  "2 token types for 257 tokens");
   v.token_types.assign(257, 9);
-  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }), "type 9");
+  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_format),
+                  "type 9");
   v.token_types.clear();
   v.special.end = 257;
-  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }), "end token id 257");
+  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_format),
+                  "end token id 257");
   v.special.end = -1;
   v.tokens.push_back("bad\xFF");
-  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }), "tokens entry 257");
+  EXPECT_CONTAINS(error_of([&] { mezo::make_byte_level_bpe(v); }, ErrorCode::invalid_argument),
+                  "tokens entry 257");
 }
 
 TEST(WordPieceDecode, JoinsWordsAndContinuations) {
   TempDir dir;
-  dir.write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nhel\n##lo\nworld\n,\n!\n");
+  write_bytes(dir / "vocab.txt",
+              "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nhel\n##lo\nworld\n,\n!\n");
   const auto tok = mezo::load_tokenizer(dir.path());
   EXPECT_EQ(tok->decode(tok->encode("hello, world!")), "hello, world!");
   EXPECT_EQ(tok->decode(Ids{6, 7, 8}), "hello world");
@@ -605,58 +586,60 @@ TEST(GgufTokenizer, ReadsTokensMergesTypesAndSpecials) {
 
 TEST(GgufTokenizer, BadFilesNameFileAndKey) {
   TempDir dir;
-  const auto error_for = [&](const std::vector<std::pair<std::string, mezo::GgufValue>>& metadata) {
+  const auto error_for = [&](const std::vector<std::pair<std::string, mezo::GgufValue>>& metadata,
+                             ErrorCode code) {
     const auto path = write_gguf(dir, "bad.gguf", metadata);
-    return error_of([&] { mezo::load_gguf_tokenizer(mezo::GgufFile::open(path)); });
+    return error_of([&] { mezo::load_gguf_tokenizer(mezo::GgufFile::open(path)); }, code);
   };
   const std::string file = (dir.path() / "bad.gguf").string();
   auto m = smollm_like_metadata();
   set(m, "tokenizer.ggml.model", mezo::GgufValue::of_string("llama"));
-  std::string msg = error_for(m);
+  std::string msg = error_for(m, ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, file);
   EXPECT_CONTAINS(msg, "\"llama\"");
   EXPECT_CONTAINS(msg, "tokenizer.ggml.model");
 
   m = smollm_like_metadata();
   set(m, "tokenizer.ggml.pre", mezo::GgufValue::of_string("deepseek-llm"));
-  msg = error_for(m);
+  msg = error_for(m, ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, "tokenizer.ggml.pre");
   EXPECT_CONTAINS(msg, "\"deepseek-llm\"");
 
   m = smollm_like_metadata();
   remove_key(m, "tokenizer.ggml.merges");
-  EXPECT_CONTAINS(error_for(m), "tokenizer.ggml.merges");
+  EXPECT_CONTAINS(error_for(m, ErrorCode::invalid_format), "tokenizer.ggml.merges");
 
   m = smollm_like_metadata();
   set(m, "tokenizer.ggml.merges", mezo::GgufValue::of_strings({"Ġ t", "x yz"}));
-  msg = error_for(m);
+  msg = error_for(m, ErrorCode::invalid_format);
   EXPECT_CONTAINS(msg, "tokenizer.ggml.merges[1]");
   EXPECT_CONTAINS(msg, "\"yz\"");
 
   m = smollm_like_metadata();
   set(m, "tokenizer.ggml.bos_token_id", mezo::GgufValue::of_uint32(5000));
-  EXPECT_CONTAINS(error_for(m), "tokenizer.ggml.bos_token_id");
+  EXPECT_CONTAINS(error_for(m, ErrorCode::invalid_format), "tokenizer.ggml.bos_token_id");
 
   m = smollm_like_metadata();
   set(m, "tokenizer.ggml.token_type", mezo::GgufValue::of_int32s({1, 1, 3}));
-  EXPECT_CONTAINS(error_for(m), "tokenizer.ggml.token_type");
+  EXPECT_CONTAINS(error_for(m, ErrorCode::invalid_format), "tokenizer.ggml.token_type");
 
   m = smollm_like_metadata();
   remove_key(m, "tokenizer.ggml.bos_token_id");
   set(m, "tokenizer.ggml.add_bos_token", mezo::GgufValue::of_bool(true));
-  EXPECT_CONTAINS(error_for(m), "add_bos_token");
+  EXPECT_CONTAINS(error_for(m, ErrorCode::invalid_format), "add_bos_token");
 }
 
 TEST(LoadTokenizer, PicksGgufTokenizerJsonOrVocabTxt) {
   TempDir dir;
   // A .gguf path that is not a file: the error names it.
-  EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path() / "none.gguf"); }), "none.gguf");
+  EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path() / "none.gguf"); }, ErrorCode::io),
+                  "none.gguf");
   // A WordPiece tokenizer.json beside vocab.txt: WordPiece from vocab.txt.
-  dir.write("tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {}}})");
-  dir.write("vocab.txt", "[PAD]\n[UNK]\nhello\n");
+  write_bytes(dir / "tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {}}})");
+  write_bytes(dir / "vocab.txt", "[PAD]\n[UNK]\nhello\n");
   EXPECT_EQ(mezo::load_tokenizer(dir.path())->encode("hello"), Ids{2});
   // A byte-level BPE tokenizer.json wins over vocab.txt.
-  dir.write("tokenizer.json", tiny_json(kByteLevel, R"(["Ġ t", "h e", "Ġt he"])"));
+  write_bytes(dir / "tokenizer.json", tiny_json(kByteLevel, R"(["Ġ t", "h e", "Ġt he"])"));
   EXPECT_EQ(mezo::load_tokenizer(dir.path())->encode(" the"), Ids{258});
 }
 

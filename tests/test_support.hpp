@@ -1,11 +1,11 @@
 // Helpers shared by the test programs.
 #pragma once
 
-#include <bit>
-#include <cstdint>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +13,8 @@
 #include <iterator>
 #include <mezo/error.hpp>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace mezo_test {
 
@@ -72,7 +72,7 @@ inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code
   try {
     f();
   } catch (const mezo::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_STREQ(mezo::to_string(e.code()), mezo::to_string(code)) << e.what();
     return e.what();
   } catch (const std::exception& e) {
     ADD_FAILURE() << "threw a non-mezo exception: " << e.what();

@@ -54,8 +54,9 @@ void restart_with_openblas_kernels(int /*argc*/, char** argv, char** envp) {
   execve("/proc/self/exe", argv, environment);  // returns only on failure
 }
 
-[[gnu::section(".preinit_array"), gnu::used]] void (*const run_before_openblas)(int, char**, char**) =
-    restart_with_openblas_kernels;
+[[gnu::section(".preinit_array"),
+  gnu::used]] void (*const run_before_openblas)(int, char**,
+                                                char**) = restart_with_openblas_kernels;
 #endif
 
 }  // namespace

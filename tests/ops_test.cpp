@@ -155,6 +155,27 @@ TEST(Ops, RmsNormMatchesANaiveReference) {
   }
 }
 
+// A head's logits for a few vocabulary ids: the chosen rows of w (with and
+// without bias) against a double reference, ids repeated and out of order.
+TEST(Ops, LinearRowsMatchesANaiveReference) {
+  const std::int64_t n = 3, in = 576, vocab = 40;
+  const auto x = random_f32(n * in, 12, 1.0f), w = random_f32(vocab * in, 13, 0.05f);
+  const auto b = random_f32(vocab, 14, 1.0f);
+  const std::vector<std::int32_t> rows = {37, 2, 2, 19};
+  const auto count = static_cast<std::int64_t>(rows.size());
+  for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+    std::vector<float> y(static_cast<std::size_t>(n * count));
+    cpu::linear_rows(x.data(), n, in, w.data(), bias, rows.data(), count, y.data());
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t j = 0; j < count; ++j) {
+        double want = bias != nullptr ? bias[rows[j]] : 0.0;
+        for (std::int64_t e = 0; e < in; ++e) want += double{x[i * in + e]} * w[rows[j] * in + e];
+        ASSERT_NEAR(y[i * count + j], want, 1e-5) << "row " << i << ", id " << rows[j];
+      }
+    }
+  }
+}
+
 // Rotate-half RoPE: element i pairs with i + d/2, angle position · inv_freq[i].
 TEST(Ops, RopeRotatesHalvesByPositionTimesFrequency) {
   const std::int64_t n = 3, heads = 2, d = 8;

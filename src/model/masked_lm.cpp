@@ -8,9 +8,9 @@
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
 #include "model/batch_checks.hpp"
+#include "model/forward_support.hpp"
 #include "model/ops/ops.hpp"
 #include "model/peft_state.hpp"
-#include "model/forward_support.hpp"
 #include "model/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -238,15 +238,8 @@ void MaskedLM::mlm_logits(const TokenBatch& batch, std::span<const MaskQuery> qu
     model::cpu::linear(m.head_hidden.data(), nq, H, w.decoder_w, w.decoder_b, columns, out.data());
     return;
   }
-  for (std::int64_t i = 0; i < nq; ++i) {
-    const float* h = m.head_hidden.data() + i * H;
-    for (std::int64_t j = 0; j < columns; ++j) {
-      const float* d = w.decoder_w + static_cast<std::int64_t>(vocab_ids[j]) * H;
-      float dot = 0.0f;
-      for (std::int64_t e = 0; e < H; ++e) dot += h[e] * d[e];
-      out[i * columns + j] = dot + w.decoder_b[vocab_ids[j]];
-    }
-  }
+  model::cpu::linear_rows(m.head_hidden.data(), nq, H, w.decoder_w, w.decoder_b, vocab_ids.data(),
+                          columns, out.data());
 }
 
 // ---- Parameter-efficient fine-tuning ----

@@ -191,16 +191,8 @@ void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queri
     model::cpu::linear(m.head_in.data(), nq, H, head, nullptr, c.vocab_size, out.data());
     return;
   }
-  const auto columns = static_cast<std::int64_t>(vocab_ids.size());
-  for (std::int64_t i = 0; i < nq; ++i) {
-    const float* h = m.head_in.data() + i * H;
-    for (std::int64_t j = 0; j < columns; ++j) {
-      const float* row = head + static_cast<std::int64_t>(vocab_ids[j]) * H;
-      float dot = 0.0f;
-      for (std::int64_t e = 0; e < H; ++e) dot += h[e] * row[e];
-      out[static_cast<std::size_t>(i * columns + j)] = dot;
-    }
-  }
+  model::cpu::linear_rows(m.head_in.data(), nq, H, head, nullptr, vocab_ids.data(),
+                          static_cast<std::int64_t>(vocab_ids.size()), out.data());
 }
 
 void CausalLM::save_gguf(const std::filesystem::path& path, GgmlType matrix_type) const {

@@ -56,6 +56,19 @@ void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, con
   }
 }
 
+void linear_rows(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
+                 const std::int32_t* rows, std::int64_t count, float* y) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float* xi = x + i * in;
+    for (std::int64_t j = 0; j < count; ++j) {
+      const float* wj = w + static_cast<std::int64_t>(rows[j]) * in;
+      float dot = 0.0f;
+      for (std::int64_t e = 0; e < in; ++e) dot += xi[e] * wj[e];
+      y[i * count + j] = b != nullptr ? dot + b[rows[j]] : dot;
+    }
+  }
+}
+
 void add_scaled(float* y, const float* u, std::int64_t count, float scale) {
 #pragma omp parallel for schedule(static) if (count > 1 << 16)
   for (std::int64_t i = 0; i < count; ++i) y[i] += scale * u[i];

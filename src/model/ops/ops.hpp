@@ -19,6 +19,12 @@ namespace model::cpu {
 void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
             std::int64_t out, float* y);
 
+// linear.cpp — y (n, count) = x (n, in) · w[rows]ᵀ + b[rows]: linear() for
+// the chosen output rows of w only (a head's logits for a few vocabulary ids).
+// b may be null.
+void linear_rows(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
+                 const std::int32_t* rows, std::int64_t count, float* y);
+
 // layer_norm.cpp — x (n, h) ← LayerNorm(x + residual) with gain g and bias b;
 // residual may be null.
 void add_layer_norm(float* x, const float* residual, std::int64_t n, std::int64_t h, const float* g,

@@ -1,7 +1,8 @@
 // CPU decoder forward and MeZO step: tokens/s and achieved GFLOP/s beside an
 // Eigen sgemm measured in the same binary, for the SmolLM2-135M, Qwen2.5-0.5B
-// and Llama-3.2-1B shapes (random weights), batch 16 × 64 and 16 × 128; and
-// the MeZO step on SmolLM2, split into forward time and parameter-pass time.
+// and Llama-3.2-1B shapes (random weights), batch 16 × 64 and 16 × 128; the
+// MeZO step on SmolLM2, split into forward time and parameter-pass time; and
+// its step with LoRA and with prefix tuning.
 // The loss is the SST-2 prompt's: the LM head at the last position of each
 // row for two label ids, cross-entropy. See docs/benchmarks.md.
 #include <benchmark/benchmark.h>
@@ -61,10 +62,10 @@ void BM_DecoderForward(benchmark::State& state) {
   state.SetLabel(bench::kDecoderShapes[state.range(0)]);
 }
 
-// The whole step (two forwards, three parameter passes) without the journal,
-// as mezo-sst2 runs it on decoders.
-void BM_DecoderStep(benchmark::State& state) {
-  mezo::CausalLM& m = model(static_cast<int>(state.range(0)));
+// MeZO steps of `trainable` (two forwards, three parameter passes) on the
+// SST-2 prompt loss, without the restore journal (mezo-sst2 --no-exact-restore).
+void run_steps(benchmark::State& state, mezo::CausalLM& m, const mezo::ParamSet& trainable,
+               const mezo::ZoSgdConfig& options) {
   const std::int64_t rows = state.range(1), seq = state.range(2);
   const Prompt p = prompt(rows, seq, m.vocab_size());
   std::vector<float> logits(p.queries.size() * 2);
@@ -73,12 +74,34 @@ void BM_DecoderStep(benchmark::State& state) {
     m.logits(p.tokens, p.queries, bench::kDecoderLabelWords, logits);
     return ce({logits.data(), rows, 2}, p.labels);
   };
-  mezo::ZoSgd opt({.lr = 1e-6f, .eps = 1e-3f});
+  mezo::ZoSgd opt(options);
   std::uint64_t seed = 1;
   loss();
   for (auto _ : state)
-    benchmark::DoNotOptimize(mezo::step(m.params(), opt, loss, seed++, {.exact_restore = false}));
+    benchmark::DoNotOptimize(mezo::step(trainable, opt, loss, seed++, {.exact_restore = false}));
+}
+
+// The whole model.
+void BM_DecoderStep(benchmark::State& state) {
+  mezo::CausalLM& m = model(static_cast<int>(state.range(0)));
+  run_steps(state, m, m.params(), {.lr = 1e-6f, .eps = 1e-3f});
   state.SetLabel(bench::kDecoderShapes[state.range(0)]);
+}
+
+// LoRA (r 8, α 16 on q and v) or a 5-token prefix, at mezo-sst2's --peft
+// defaults, on a model of its own (adapters stay on the model they enable).
+void BM_DecoderPeftStep(benchmark::State& state, bool lora) {
+  const int shape = static_cast<int>(state.range(0));
+  mezo::CausalLM m = mezo::CausalLM::random(bench::decoder_shape(bench::kDecoderShapes[shape]), 7);
+  if (lora) {
+    m.enable_lora({.rank = 8, .alpha = 16.0f, .seed = 1});
+  } else {
+    m.enable_prefix({.tokens = 5, .seed = 1});
+  }
+  run_steps(state, m, m.peft_params(),
+            lora ? mezo::ZoSgdConfig{.lr = 1e-4f, .eps = 1e-3f, .weight_decay = 0.1f}
+                 : mezo::ZoSgdConfig{.lr = 1e-2f, .eps = 1e-1f});
+  state.SetLabel(std::string(bench::kDecoderShapes[shape]) + (lora ? " lora" : " prefix"));
 }
 
 // One parameter pass over the whole model (a step makes three).
@@ -115,6 +138,16 @@ BENCHMARK(BM_DecoderForward)
     ->Iterations(1);
 BENCHMARK(BM_DecoderParamPass)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_DecoderStep)
+    ->Args({0, 16, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+BENCHMARK_CAPTURE(BM_DecoderPeftStep, lora, true)
+    ->Args({0, 16, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+BENCHMARK_CAPTURE(BM_DecoderPeftStep, prefix, false)
     ->Args({0, 16, 64})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()

@@ -2,9 +2,10 @@
 # The decoder benchmarks in one run, so their ratios are measured side by side:
 #   1. benchmarks/decoder_benchmark: sgemm, the forward of the SmolLM2-135M,
 #      Qwen2.5-0.5B and Llama-3.2-1B shapes at 16x64 and 16x128, one parameter
-#      pass and the MeZO step on SmolLM2 (16x64);
+#      pass and the MeZO step on SmolLM2 (16x64): full, LoRA and prefix;
 #   2. the MeZO authors' step (tools/torch_reference_step.py, four passes,
-#      torch.normal per tensor) on the same SmolLM2 shape, batch and threads;
+#      torch.normal per tensor) on the same SmolLM2 shape, batch and threads,
+#      full, LoRA and prefix;
 #   3. benchmarks/decoder_memory: peak RSS of inference vs MeZO steps on
 #      SmolLM2 16x64, and of loading the real SmolLM2 GGUF.
 #
@@ -21,10 +22,12 @@ export OMP_NUM_THREADS=$threads
 echo "== decoder_benchmark ($threads threads)"
 "$build/benchmarks/decoder_benchmark" --benchmark_out="$out/decoder_benchmark.json" \
   --benchmark_out_format=json --benchmark_counters_tabular=true
-echo "== torch reference step (SmolLM2-135M shape, 16x64, $threads threads)"
-"$py" tools/torch_reference_step.py --model smollm2-135m --device cpu --threads "$threads" \
-  --batch 16 --seq 64 --steps 3 --warmup 1 --json "$out/torch_step.json" ||
-  echo "torch reference not run (exit $?)"
+for peft in full lora prefix; do
+  echo "== torch reference step, $peft (SmolLM2-135M shape, 16x64, $threads threads)"
+  "$py" tools/torch_reference_step.py --model smollm2-135m --device cpu --threads "$threads" \
+    --batch 16 --seq 64 --steps 3 --warmup 1 --peft "$peft" --json "$out/torch_step_$peft.json" ||
+    echo "torch reference not run (exit $?)"
+done
 echo "== peak memory"
 "$build/benchmarks/decoder_memory" inference smollm2-135m 16 64 | tee "$out/memory_inference.json"
 "$build/benchmarks/decoder_memory" step smollm2-135m 16 64 | tee "$out/memory_step.json"

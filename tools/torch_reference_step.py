@@ -19,6 +19,12 @@ zo_step / zo_perturb_parameters / zo_update):
     torch.manual_seed(seed); for each p: z = ...; p.data = p.data - lr * (projected_grad * z + wd * p.data)
 
 so four parameter passes per step, each materialising z as a temporary tensor.
+
+--peft lora|prefix (decoders) steps only the PEFT tensors, as the authors' code
+does with its --lora / --prefix_tuning (large_models/lora.py, prefix.py): LoRA
+r 8, alpha 16 on q_proj and v_proj (A Kaiming-uniform, B zero; y = Wx +
+(alpha/r) B A x), or 5 trainable key/value vectors per layer prepended to
+attention (here through past_key_values: the same attention arithmetic).
 torch.manual_seed is called once per pass, before the loop over parameters, as
 the authors do: it regenerates the same z sequence for every pass.
 
@@ -71,6 +77,56 @@ LABEL_WORDS = [6587, 372]  # the same two label ids as the libmezo benchmark
 DECODER_LABEL_WORDS = [13321, 1109]  # SmolLM2's " terrible", " great" (decoder_shapes.hpp)
 
 
+LORA_RANK, LORA_ALPHA, PREFIX_TOKENS = 8, 16, 5  # the paper's PEFT settings (mezo-sst2's defaults)
+
+
+def add_peft(torch, model, peft, config, dev, dtype):
+    """Freezes the model and adds the PEFT tensors (the only ones that require grad).
+
+    Returns, for prefix tuning, a function batch -> past_key_values holding the
+    prefix; None otherwise."""
+    if peft == "full":
+        return None
+    for p in model.parameters():
+        p.requires_grad_(False)
+    layers = model.model.layers
+    if peft == "lora":
+        import math
+
+        class LoraLinear(torch.nn.Module):
+            def __init__(self, base):
+                super().__init__()
+                self.base, self.scale = base, LORA_ALPHA / LORA_RANK
+                self.lora_A = torch.nn.Parameter(torch.empty(LORA_RANK, base.in_features, device=dev, dtype=dtype))
+                self.lora_B = torch.nn.Parameter(torch.zeros(base.out_features, LORA_RANK, device=dev, dtype=dtype))
+                torch.nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
+
+            def forward(self, x):
+                return self.base(x) + (x @ self.lora_A.t() @ self.lora_B.t()) * self.scale
+
+        for layer in layers:
+            layer.self_attn.q_proj = LoraLinear(layer.self_attn.q_proj)
+            layer.self_attn.v_proj = LoraLinear(layer.self_attn.v_proj)
+        return None
+    from transformers import DynamicCache
+
+    kv_heads, head_dim = config.num_key_value_heads, config.head_dim
+    keys = [torch.nn.Parameter(0.02 * torch.randn(1, kv_heads, PREFIX_TOKENS, head_dim, device=dev, dtype=dtype))
+            for _ in layers]
+    values = [torch.nn.Parameter(0.02 * torch.randn(1, kv_heads, PREFIX_TOKENS, head_dim, device=dev, dtype=dtype))
+              for _ in layers]
+    for i, (k, v) in enumerate(zip(keys, values)):
+        model.register_parameter(f"prefix_keys_{i}", k)
+        model.register_parameter(f"prefix_values_{i}", v)
+
+    def cache(batch):
+        c = DynamicCache()
+        for i, (k, v) in enumerate(zip(keys, values)):
+            c.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1), i)
+        return c
+    return cache
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=sorted(SHAPES) + sorted(DECODERS), default="base")
@@ -87,6 +143,8 @@ def parse_args():
     p.add_argument("--lr", type=float, default=1e-6)
     p.add_argument("--eps", type=float, default=1e-3)
     p.add_argument("--weight_decay", type=float, default=0.0)
+    p.add_argument("--peft", choices=["full", "lora", "prefix"], default="full",
+                   help="decoders: which tensors a step perturbs and updates")
     p.add_argument("--json", metavar="OUT", help="write the results here")
     return p.parse_args()
 
@@ -133,6 +191,10 @@ def main():
     except (TypeError, AttributeError):
         model = build().to(dev)
     model = model.to(dtype).eval()
+    if args.peft != "full" and not decoder:
+        print("torch_reference_step: --peft is for the decoder shapes", file=sys.stderr)
+        return 2
+    prefix = add_peft(torch, model, args.peft, config, dev, dtype)
     # The authors' named_parameters_to_optim: every parameter that requires grad
     # (named_parameters() lists the tied decoder weight once, as the word embeddings).
     named_params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -148,6 +210,7 @@ def main():
         ids[:, 0], ids[:, -1] = 0, 2
     input_ids = ids.to(dev)
     attention_mask = torch.ones_like(input_ids)
+    prefix_mask = torch.ones(args.batch, PREFIX_TOKENS + args.seq, dtype=torch.long, device=dev)
     rows = torch.arange(args.batch, device=dev)
     mask_pos = torch.full((args.batch,), args.seq - (1 if decoder else 2), device=dev)
     labels = (torch.arange(args.batch, device=dev) % 2)
@@ -156,7 +219,11 @@ def main():
     def forward():
         # The prompt-finetuning loss: the head only at the queried positions, two label words.
         with torch.inference_mode():
-            if decoder:
+            if decoder and prefix is not None:
+                hidden_states = model.model(input_ids=input_ids, attention_mask=prefix_mask,
+                                            past_key_values=prefix(args.batch))[0]
+                logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
+            elif decoder:
                 hidden_states = model.model(input_ids=input_ids, attention_mask=attention_mask)[0]
                 logits = model.lm_head(hidden_states[rows, mask_pos])[:, label_words]
             else:
@@ -223,6 +290,7 @@ def main():
 
     result = {
         "what": f"HF {type(model).__name__} MeZO step, authors' four-pass in-place perturbation",
+        "peft": args.peft,
         "model": args.model, "dtype": args.dtype, "tf32": bool(args.tf32),
         "batch": args.batch, "seq": args.seq, "steps": args.steps, "warmup": args.warmup,
         "params": num_params,
@@ -237,7 +305,8 @@ def main():
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "last_loss": float(loss2),
     }
-    print(f"torch reference, {args.model} {args.dtype}{' tf32' if args.tf32 else ''}, "
+    print(f"torch reference, {args.model}{'' if args.peft == 'full' else ' ' + args.peft} "
+          f"{args.dtype}{' tf32' if args.tf32 else ''}, "
           f"batch {args.batch} x {args.seq}, {num_params:,} parameters, {result['device']}:")
     peak = f", peak {result['peak_bytes'] / 1e9:.2f} GB" if on_gpu else ""
     print(f"  step {result['step_ms_median']:.2f} ms (median of {args.steps}), "

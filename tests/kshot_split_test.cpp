@@ -2,6 +2,7 @@
 // bit (reference values printed once by NumPy 2.4.6, commands in the
 // comments), the SST-2 16-42 split byte-identical to the shared reference
 // files, and every bad input reported as a mezo::Error naming file and line.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -274,4 +275,39 @@ TEST(KShotSplit, WriteRejectsBadDevFilesAndMultiLineEntries) {
       error_of([&] { mezo::write_kshot_split(split, missing, dir / "out"); }, mezo::ErrorCode::io),
       missing.string());
   EXPECT_FALSE(fs::exists(dir / "out" / "train.tsv"));
+}
+
+// Values NumPy 2.4.6 printed:
+//   np.random.seed(42); np.random.permutation(67349)[:8]
+//   np.random.seed(13); np.random.permutation(67349)[1000:1004]
+//   np.random.seed(0);  np.random.permutation(10)
+TEST(NumpyPermutation, IsNumpys) {
+  const auto p42 = mezo::numpy_permutation(67349, 42);
+  EXPECT_EQ(std::vector<std::size_t>(p42.begin(), p42.begin() + 8),
+            (std::vector<std::size_t>{66730, 29890, 45801, 29352, 19858, 15364, 30026, 38039}));
+  const auto p13 = mezo::numpy_permutation(67349, 13);
+  EXPECT_EQ(std::vector<std::size_t>(p13.begin() + 1000, p13.begin() + 1004),
+            (std::vector<std::size_t>{7329, 34538, 50603, 43644}));
+  EXPECT_EQ(mezo::numpy_permutation(10, 0),
+            (std::vector<std::size_t>{2, 8, 4, 9, 1, 6, 7, 3, 0, 5}));
+}
+
+// The k-shot generator shuffles with the same NumPy algorithm (checked above
+// against LM-BFF's files): on a one-label file whose line i names i,
+// its train + dev lines are the first 2k of the permutation.
+TEST(NumpyPermutation, AgreesWithTheKShotShuffle) {
+  TempDir dir;
+  constexpr std::size_t n = 1001;
+  std::string tsv = "sentence\tlabel\n";
+  for (std::size_t i = 0; i < n; ++i) tsv += fmt::format("line {}\t0\n", i);
+  const auto file = write_bytes(dir / "train.tsv", tsv);
+  for (const std::uint32_t seed : {13u, 21u, 42u, 87u, 100u}) {
+    const auto split = mezo::make_kshot_split(file, 500, seed, {.num_labels = 1});
+    std::vector<std::size_t> shuffled;
+    for (const auto* lines : {&split.train_lines, &split.dev_lines})
+      for (const std::string& line : *lines) shuffled.push_back(std::stoul(line.substr(5)));
+    const auto permutation = mezo::numpy_permutation(n, seed);
+    EXPECT_EQ(shuffled, std::vector<std::size_t>(permutation.begin(), permutation.begin() + 1000))
+        << "seed " << seed;
+  }
 }

@@ -5,6 +5,7 @@
 // LM-BFF's NumPy script does.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -54,6 +55,11 @@ struct KShotSplit {
 // read_labeled_tsv.
 MEZO_API KShotSplit make_kshot_split(const std::filesystem::path& glue_train_tsv, int k,
                                      std::uint32_t seed, const TsvOptions& options = {});
+
+// np.random.seed(seed); np.random.permutation(n): 0 … n−1 in the order NumPy's
+// legacy MT19937 shuffle puts them, bit for bit (make_kshot_split's shuffle; the
+// MeZO reference code draws its OPT-protocol train/dev samples with it).
+MEZO_API std::vector<std::size_t> numpy_permutation(std::size_t n, std::uint32_t seed);
 
 // Writes out_dir/train.tsv and out_dir/dev.tsv (the header line
 // `sentence<TAB>label`, then the split's lines, each ending in LF) and

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The runs behind docs/results.md's SmolLM2-135M-Instruct table (MeZO's OPT
+# protocol: 1000 train / 500 dev sampled from GLUE train with data seed 42, test
+# = GLUE dev's 872 sentences). Every run lives in RUNS_DIR/NAME; running a stage
+# again continues its unfinished runs with --resume and reprints finished ones,
+# so a stage can be stopped and restarted at any time (e.g. across sessions).
+#
+#   tools/sst2_decoder_results.sh BUILD_DIR RUNS_DIR STAGE [LR]
+#
+# STAGE:
+#   sweep         full-parameter lr sweep on dev: 1e-6 3e-6 1e-5 3e-5, eps 1e-3,
+#                 batch 16, 300 steps, dev every 100
+#   full LR       the long full-parameter run: 2000 steps, dev every 250
+#   lora-sweep    --peft lora at lr 3e-5 1e-4 3e-4 (300 steps)
+#   lora LR       the long LoRA run (2000 steps)
+#   prefix-sweep  --peft prefix at lr 3e-3 1e-2 3e-2 (300 steps)
+#   prefix LR     the long prefix run (2000 steps)
+# THREADS (default 2) and MODEL (default: tools/fetch_model.sh SmolLM2-135M-Instruct)
+# come from the environment.
+set -euo pipefail
+build=$1 runs=$2 stage=$3 lr=${4:-}
+threads=${THREADS:-2}
+model=${MODEL:-$(tools/fetch_model.sh SmolLM2-135M-Instruct)}
+sst2=$build/examples/sst2/mezo-sst2
+mkdir -p "$runs"
+
+run() {  # NAME ARGS...: start the run, or continue it
+  local name=$1
+  shift
+  if [[ -f $runs/$name/run.json ]]; then
+    "$sst2" --out "$runs/$name" --resume --threads "$threads"
+  else
+    "$sst2" --model "$model" --out "$runs/$name" --threads "$threads" --batch 16 "$@"
+  fi
+}
+
+need_lr() { [[ -n $lr ]] || { echo "stage $stage needs an LR (chosen on dev by its sweep)" >&2; exit 2; }; }
+
+case $stage in
+  sweep) for l in 1e-6 3e-6 1e-5 3e-5; do run "full-lr$l" --lr "$l" --eps 1e-3 --steps 300 --eval-every 100; done ;;
+  full) need_lr; run "full-lr$lr-2000" --lr "$lr" --eps 1e-3 --steps 2000 --eval-every 250 ;;
+  lora-sweep) for l in 3e-5 1e-4 3e-4; do run "lora-lr$l" --peft lora --lr "$l" --steps 300 --eval-every 100; done ;;
+  lora) need_lr; run "lora-lr$lr-2000" --peft lora --lr "$lr" --steps 2000 --eval-every 250 ;;
+  prefix-sweep) for l in 3e-3 1e-2 3e-2; do run "prefix-lr$l" --peft prefix --lr "$l" --steps 300 --eval-every 100; done ;;
+  prefix) need_lr; run "prefix-lr$lr-2000" --peft prefix --lr "$lr" --steps 2000 --eval-every 250 ;;
+  *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix)" >&2; exit 2 ;;
+esac

@@ -31,9 +31,10 @@ CausalPrompt::CausalPrompt(const mezo::Tokenizer& tokenizer, PromptOptions optio
   const TemplateParts parts = split_template(options_.template_text, /*mask_required=*/false);
   std::string after = parts.has_mask ? parts.between : parts.after;
   if (parts.has_mask && (!parts.sentence_first || !parts.after.empty())) {
-    fail(fmt::format("template '{}': for a causal LM {} may only come last (the candidate "
-                     "follows the prompt; leaving it out means the same)",
-                     options_.template_text, kMaskSlot));
+    fail(
+        fmt::format("template '{}': for a causal LM {} may only come last (the candidate "
+                    "follows the prompt; leaving it out means the same)",
+                    options_.template_text, kMaskSlot));
   }
   before_ = tokenizer_.encode(parts.before);
   after_ = tokenizer_.encode(after);
@@ -45,9 +46,10 @@ CausalPrompt::CausalPrompt(const mezo::Tokenizer& tokenizer, PromptOptions optio
   }
   fixed_ = (adds_begin(tokenizer_) ? 1 : 0) + before_.size() + after_.size() + longest;
   if (static_cast<std::size_t>(options_.max_length) < fixed_ + 1) {
-    fail(fmt::format("max length {} leaves no room for the sentence in template '{}' followed "
-                     "by a {}-token candidate",
-                     options_.max_length, options_.template_text, longest));
+    fail(
+        fmt::format("max length {} leaves no room for the sentence in template '{}' followed "
+                    "by a {}-token candidate",
+                    options_.max_length, options_.template_text, longest));
   }
 }
 

@@ -45,14 +45,16 @@ Sst2Data load_kshot(const TrainOptions& o) {
   }
   if (has(o.data_dir, {"train.tsv", "dev.tsv", "test.tsv"}))
     return read_split(o.data_dir, description);
-  fail(fmt::format("--data {}: no k-shot/{} split, no glue/train.tsv to make one from, and no "
-                   "train/dev/test.tsv in the folder itself",
-                   o.data_dir.string(), name));
+  fail(
+      fmt::format("--data {}: no k-shot/{} split, no glue/train.tsv to make one from, and no "
+                  "train/dev/test.tsv in the folder itself",
+                  o.data_dir.string(), name));
 }
 
 // The examples as TSV lines under GLUE's header (labels are 0 and 1, so
 // each line is the file's own).
-std::string tsv(const std::vector<mezo::LabeledExample>& all, const std::vector<std::size_t>& pick) {
+std::string tsv(const std::vector<mezo::LabeledExample>& all,
+                const std::vector<std::size_t>& pick) {
   std::string out = "sentence\tlabel\n";
   for (const std::size_t i : pick) out += fmt::format("{}\t{}\n", all[i].text, all[i].label);
   return out;
@@ -67,9 +69,10 @@ Sst2Data load_sampled(const TrainOptions& o) {
   fs::path glue = o.data_dir / "glue";
   if (!has(glue, {"train.tsv", "dev.tsv"})) glue = o.data_dir;
   if (!has(glue, {"train.tsv", "dev.tsv"})) {
-    fail(fmt::format("--data {}: the sampled protocol needs GLUE's train.tsv and dev.tsv, in "
-                     "glue/ or in the folder itself",
-                     o.data_dir.string()));
+    fail(
+        fmt::format("--data {}: the sampled protocol needs GLUE's train.tsv and dev.tsv, in "
+                    "glue/ or in the folder itself",
+                    o.data_dir.string()));
   }
   const auto all = mezo::read_labeled_tsv(glue / "train.tsv");
   if (static_cast<std::size_t>(o.num_train) + static_cast<std::size_t>(o.num_dev) > all.size()) {

@@ -45,7 +45,10 @@ class NextTokenScorer final : public LabelScorer {
 class SequenceScorer final : public LabelScorer {
  public:
   SequenceScorer(mezo::LanguageModel& model, Candidates candidates, std::int32_t pad)
-      : LabelScorer(candidates.size()), model_(model), candidates_(std::move(candidates)), pad_(pad) {
+      : LabelScorer(candidates.size()),
+        model_(model),
+        candidates_(std::move(candidates)),
+        pad_(pad) {
     for (const auto& candidate : candidates_) {
       if (candidate.empty())
         throw mezo::Error(mezo::ErrorCode::invalid_argument, "a candidate has no tokens");
@@ -123,8 +126,8 @@ std::unique_ptr<LabelScorer> make_next_token_scorer(mezo::LanguageModel& model,
   return std::make_unique<NextTokenScorer>(model, candidates, pad);
 }
 
-std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model,
-                                                  Candidates candidates, std::int32_t pad) {
+std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model, Candidates candidates,
+                                                  std::int32_t pad) {
   return std::make_unique<SequenceScorer>(model, std::move(candidates), pad);
 }
 

@@ -40,8 +40,8 @@ std::unique_ptr<LabelScorer> make_lm_scorer(mezo::LanguageModel& model, Candidat
 // mezo::Error for a candidate that is not exactly one token.
 std::unique_ptr<LabelScorer> make_next_token_scorer(mezo::LanguageModel& model,
                                                     Candidates candidates, std::int32_t pad);
-std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model,
-                                                  Candidates candidates, std::int32_t pad);
+std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model, Candidates candidates,
+                                                  std::int32_t pad);
 
 // log softmax(logits)[id], in double: the log-probability of token `id`.
 double log_probability(std::span<const float> logits, std::int32_t id);

@@ -77,8 +77,8 @@ class CosineScorer final : public LabelScorer {
 
 }  // namespace
 
-std::unique_ptr<LabelScorer> make_mlm_scorer(mezo::LanguageModel& model,
-                                             const MaskedPrompt& prompt, std::int32_t pad) {
+std::unique_ptr<LabelScorer> make_mlm_scorer(mezo::LanguageModel& model, const MaskedPrompt& prompt,
+                                             std::int32_t pad) {
   return std::make_unique<MlmScorer>(model, prompt, pad);
 }
 

@@ -19,8 +19,8 @@
 
 namespace sst2 {
 
-std::unique_ptr<LabelScorer> make_mlm_scorer(mezo::LanguageModel& model,
-                                             const MaskedPrompt& prompt, std::int32_t pad);
+std::unique_ptr<LabelScorer> make_mlm_scorer(mezo::LanguageModel& model, const MaskedPrompt& prompt,
+                                             std::int32_t pad);
 std::unique_ptr<LabelScorer> make_cosine_scorer(mezo::MaskedLM& model, const MaskedPrompt& prompt,
                                                 float scale);
 

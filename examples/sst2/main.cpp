@@ -4,6 +4,7 @@
 // head (its OPT setting).
 //
 //   mezo-sst2 train --model DIR|FILE.gguf [options]   (train is the default command)
+//   mezo-sst2 export --out RUN --to FILE.gguf|DIR [--type f32|f16|q8_0]
 //   mezo-sst2 splits --glue-dir DIR --k K --seed S --out OUT
 //   mezo-sst2 random-model --tokenizer DIR --out DIR   (smoke tests only)
 //
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "cluster.hpp"
+#include "exporter.hpp"
 #include "mezo/mezo.hpp"
 #include "random_model.hpp"
 #include "trainer.hpp"
@@ -41,8 +43,7 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "= GLUE dev: its OPT setting) or auto (sampled if --num-train/--num-dev given, "
                  "kshot if --k given, else kshot for masked LMs and sampled for causal LMs)")
       ->capture_default_str();
-  cmd.add_option("--k", o.k, "kshot: training (and dev) examples per class")
-      ->capture_default_str();
+  cmd.add_option("--k", o.k, "kshot: training (and dev) examples per class")->capture_default_str();
   cmd.add_option("--num-train", o.num_train, "sampled: training examples")->capture_default_str();
   cmd.add_option("--num-dev", o.num_dev, "sampled: dev examples (disjoint from the training ones)")
       ->capture_default_str();
@@ -144,8 +145,9 @@ std::string rank_label() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Prompt-based MeZO fine-tuning of a language model on SST-2 (libmezo " MEZO_VERSION_STRING
-               ")"};
+  CLI::App app{
+      "Prompt-based MeZO fine-tuning of a language model on SST-2 (libmezo " MEZO_VERSION_STRING
+      ")"};
   app.require_subcommand(0, 1);
 
   sst2::TrainOptions train_options;
@@ -157,6 +159,23 @@ int main(int argc, char** argv) {
   sst2::TrainOptions top_options;
   bool top_resume = false;
   add_train_options(app, top_options, top_resume, top_mpi_timeout);
+
+  sst2::ExportOptions export_options;
+  CLI::App* exporter = app.add_subcommand(
+      "export",
+      "write a run's best-by-dev weights as a model file and measure its test accuracy from it");
+  exporter->add_option("--out", export_options.run, "the run folder")->required();
+  exporter
+      ->add_option("--to", export_options.to,
+                   "a .gguf file (causal LMs; its tokenizer is carried over) or a folder "
+                   "(Hugging Face format, from a run on a Hugging Face folder)")
+      ->required();
+  exporter
+      ->add_option("--type", export_options.type,
+                   "GGUF matrix type: f32 (the trained weights exactly), f16 or q8_0")
+      ->capture_default_str();
+  exporter->add_option("--threads", export_options.threads, "CPU threads, 0 = the run's")
+      ->capture_default_str();
 
   fs::path glue_dir, splits_out;
   int k = 16;
@@ -208,6 +227,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", dir.c_str());
       return 0;
     }
+    if (exporter->parsed()) return sst2::export_run(export_options);
     if (random->parsed()) {
       sst2::make_random_model(random_options);
       std::printf("%s\n", random_options.out.c_str());

@@ -103,8 +103,9 @@ void validate(const TrainOptions& o) {
   if (o.protocol != "auto" && o.protocol != "kshot" && o.protocol != "sampled")
     fail(fmt::format("--protocol must be auto, kshot or sampled, got '{}'", o.protocol));
   if (o.was_given("--k") && sampled_options_given(o))
-    fail("--k chooses the k-shot protocol and --num-train/--num-dev the sampled one: give "
-         "one or the other");
+    fail(
+        "--k chooses the k-shot protocol and --num-train/--num-dev the sampled one: give "
+        "one or the other");
   if (o.protocol == "kshot" && sampled_options_given(o))
     fail("--num-train/--num-dev are options of --protocol sampled, not kshot");
   if (o.protocol == "sampled" && o.was_given("--k"))

@@ -20,11 +20,11 @@ struct TrainOptions {
   // "sampled" (num_train + num_dev drawn from GLUE train, the paper's OPT
   // setting) or "auto" (resolved by apply_defaults; run.json holds the result).
   std::string protocol = "auto";
-  int k = 16;                     // kshot: examples per class
-  int num_train = 1000;           // sampled: training examples
-  int num_dev = 500;              // sampled: dev examples
-  std::uint32_t data_seed = 42;   // which split (both protocols)
-  std::filesystem::path out_dir;  // empty: main() picks a fresh one
+  int k = 16;                               // kshot: examples per class
+  int num_train = 1000;                     // sampled: training examples
+  int num_dev = 500;                        // sampled: dev examples
+  std::uint32_t data_seed = 42;             // which split (both protocols)
+  std::filesystem::path out_dir;            // empty: main() picks a fresh one
   std::string objective = "cross_entropy";  // or "accuracy"
   std::string head = "auto";                // auto | mlm | cosine | lm
   float cosine_scale = 20.0f;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "mezo/error.hpp"
 
 namespace sst2 {
@@ -9,11 +11,11 @@ namespace sst2 {
 TemplateParts split_template(const std::string& text, bool mask_required) {
   const auto s = text.find(kSentenceSlot), m = text.find(kMaskSlot);
   if (s == std::string::npos || (mask_required && m == std::string::npos)) {
-    throw mezo::Error(mezo::ErrorCode::invalid_argument,
-                      mask_required ? fmt::format("template '{}' must contain {} and {}", text,
-                                                  kSentenceSlot, kMaskSlot)
-                                    : fmt::format("template '{}' must contain {}", text,
-                                                  kSentenceSlot));
+    throw mezo::Error(
+        mezo::ErrorCode::invalid_argument,
+        mask_required
+            ? fmt::format("template '{}' must contain {} and {}", text, kSentenceSlot, kMaskSlot)
+            : fmt::format("template '{}' must contain {}", text, kSentenceSlot));
   }
   TemplateParts parts;
   if (m == std::string::npos) {
@@ -36,6 +38,15 @@ std::string trimmed(const std::string& text) {
   const auto end = text.find_last_not_of(" \t\r\n");
   const auto begin = text.find_first_not_of(" \t\r\n");
   return end == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
+}
+
+std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
+                                       const Prompt& prompt, std::int64_t limit) {
+  std::vector<EncodedExample> out;
+  const std::size_t n = limit > 0 ? std::min<std::size_t>(examples.size(), limit) : examples.size();
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(prompt.encode(examples[i]));
+  return out;
 }
 
 }  // namespace sst2

@@ -43,6 +43,10 @@ class Prompt {
   PromptOptions options_;
 };
 
+// The first `limit` examples (all when limit <= 0), encoded by `prompt`.
+std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
+                                       const Prompt& prompt, std::int64_t limit);
+
 // A template cut at its placeholders: the text before the first, between the
 // two, and after the last.
 struct TemplateParts {

@@ -63,9 +63,9 @@ void make_random_model(const RandomModelOptions& o) {
                                   o.tokenizer_dir.string()));
   }
   if (o.hidden < 1 || o.layers < 1) {
-    throw mezo::Error(mezo::ErrorCode::invalid_argument,
-                      fmt::format("--hidden and --layers must be >= 1, got {} and {}", o.hidden,
-                                  o.layers));
+    throw mezo::Error(
+        mezo::ErrorCode::invalid_argument,
+        fmt::format("--hidden and --layers must be >= 1, got {} and {}", o.hidden, o.layers));
   }
   if (o.arch == "llama" && (o.hidden < 32 || o.hidden % 16 != 0)) {
     throw mezo::Error(mezo::ErrorCode::invalid_argument,

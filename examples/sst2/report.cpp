@@ -35,9 +35,8 @@ void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, c
                "%zu dev / %zu test (%s)\n",
                model.architecture(), o.model_dir.filename().c_str(), peft_description(o).c_str(),
                static_cast<unsigned long long>(trainable_parameters),
-               static_cast<unsigned long long>(model.params().num_elements()),
-               task.scorer->name(), train_examples, dev_examples, test_examples,
-               data.description.c_str());
+               static_cast<unsigned long long>(model.params().num_elements()), task.scorer->name(),
+               train_examples, dev_examples, test_examples, data.description.c_str());
   std::fprintf(stderr, "prompt '%s', label words '%s'\n", o.prompt.template_text.c_str(),
                fmt::format("{}", fmt::join(o.prompt.label_words, "', '")).c_str());
   if (train_examples < static_cast<std::size_t>(o.batch_size)) {

@@ -36,9 +36,10 @@ Task encoder_task(mezo::MaskedLM& model, const mezo::Tokenizer& tokenizer, const
 Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
                   const TrainOptions& o) {
   if (o.head == "mlm" || o.head == "cosine") {
-    fail(fmt::format("--head {} is for masked LMs; a causal LM is scored by its LM head (--head "
-                     "lm, the default)",
-                     o.head));
+    fail(
+        fmt::format("--head {} is for masked LMs; a causal LM is scored by its LM head (--head "
+                    "lm, the default)",
+                    o.head));
   }
   auto prompt = std::make_unique<CausalPrompt>(tokenizer, o.prompt);
   // Any id in the vocabulary pads: causal attention never reaches padding.
@@ -52,8 +53,8 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
 Task make_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
                const TrainOptions& o) {
   if (o.prompt.max_length > model.max_sequence_length()) {
-    fail(fmt::format("--max-length {} is longer than {} allows ({} tokens)",
-                     o.prompt.max_length, o.model_dir.string(), model.max_sequence_length()));
+    fail(fmt::format("--max-length {} is longer than {} allows ({} tokens)", o.prompt.max_length,
+                     o.model_dir.string(), model.max_sequence_length()));
   }
   if (model.family() == mezo::ModelFamily::causal_lm) return decoder_task(model, tokenizer, o);
   // Encoders without an MLM head are scored through mean pooling, which only

@@ -25,7 +25,6 @@ struct Task {
 // does to `tokenizer`) under o.head, o.prompt and o.cosine_scale. Throws
 // mezo::Error for a head the model cannot have, a template or label words
 // the family refuses, or a --max-length beyond the model's longest sequence.
-Task make_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
-               const TrainOptions& o);
+Task make_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer, const TrainOptions& o);
 
 }  // namespace sst2

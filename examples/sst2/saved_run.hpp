@@ -42,10 +42,11 @@ LoadedModel load_checked(const TrainOptions& o, const std::optional<nlohmann::js
 // deterministic start, is the whole checkpoint of a PEFT run).
 const mezo::ParamSet& trainable_params(mezo::LanguageModel& model, const TrainOptions& o);
 
-// A fresh copy of the run's model holding the weights before `step`: the seed
-// log's records of the earlier steps replayed onto the initial weights.
+// A fresh copy of the run's model holding the weights after `steps` steps:
+// the seed log's records of steps 0 … steps − 1 replayed onto the initial
+// weights (a run's best_step counts steps the same way).
 std::unique_ptr<mezo::LanguageModel> load_weights_at(const TrainOptions& o,
                                                      const mezo::Perturbation& perturbation,
-                                                     std::int64_t step);
+                                                     std::int64_t steps);
 
 }  // namespace sst2

@@ -26,15 +26,21 @@ mezo::GgmlType gguf_type(const std::string& name) {
   fail(fmt::format("--type '{}': expected f32, f16 or q8_0", name));
 }
 
-// Writes `model` to `to`: a GGUF file (causal LMs, with the source GGUF's or
-// folder's tokenizer carried over by save_gguf), or a Hugging Face folder
-// with the source folder's tokenizer files beside the weights.
+// Writes `model` to `to`: a GGUF file (a causal LM from a GGUF file, whose
+// tokenizer save_gguf carries over), or a Hugging Face folder (a model from
+// a folder, whose tokenizer files are copied beside the weights).
 void write_model(const mezo::LanguageModel& model, const TrainOptions& o, const ExportOptions& e) {
   if (e.to.extension() == ".gguf") {
     const auto* causal = dynamic_cast<const mezo::CausalLM*>(&model);
     if (causal == nullptr) {
       fail(fmt::format("--to {}: GGUF export is for causal LMs; give a folder for this {}",
                        e.to.string(), mezo::to_string(model.family())));
+    }
+    if (fs::is_directory(o.model_dir)) {
+      fail(
+          fmt::format("--to {}: the run's model is a Hugging Face folder, whose tokenizer a GGUF "
+                      "export does not carry yet; give a folder",
+                      e.to.string()));
     }
     causal->save_gguf(e.to, gguf_type(e.type));
     return;

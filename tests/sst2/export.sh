@@ -6,7 +6,7 @@
 # (the same bits) and the file must be the one the run stopped at its best step
 # exports; a q8_0 file must load and be measured. Then what export
 # refuses: a folder without a run, a PEFT run, a GGUF-sourced run into a
-# folder, a masked LM into GGUF, a bad --type.
+# folder or a folder-sourced one into GGUF, a masked LM into GGUF, a bad --type.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared tokenizers/roberta-base/vocab.json tokenizers/roberta-base/merges.txt SST-2/glue/train.tsv \
   SST-2/glue/dev.tsv SST-2/k-shot/16-42/train.tsv
@@ -84,5 +84,6 @@ expect_error no_run "no run.json" export --out nowhere --to x.gguf
 expect_error peft "is a --peft lora run" export --out lora --to lora.gguf
 expect_error gguf_to_folder "give a path ending in .gguf" export --out gguf --to folder
 expect_error encoder_to_gguf "GGUF export is for causal LMs" export --out hfenc --to enc.gguf
+expect_error folder_to_gguf "give a folder" export --out hfdec --to dec.gguf
 expect_error bad_type "expected f32, f16 or q8_0" export --out gguf --to t.gguf --type q4_0
 note "PASS"

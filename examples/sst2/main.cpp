@@ -167,8 +167,8 @@ int main(int argc, char** argv) {
   exporter->add_option("--out", export_options.run, "the run folder")->required();
   exporter
       ->add_option("--to", export_options.to,
-                   "a .gguf file (causal LMs; its tokenizer is carried over) or a folder "
-                   "(Hugging Face format, from a run on a Hugging Face folder)")
+                   "a .gguf file (a causal LM trained from a GGUF file; its tokenizer is "
+                   "carried over) or a folder (Hugging Face format, for a run on such a folder)")
       ->required();
   exporter
       ->add_option("--type", export_options.type,

@@ -47,3 +47,12 @@ make_model() {
     fail "random-model --tokenizer $SHARED/tokenizers/$1 failed"
   [[ -f $2/model.safetensors && -f $2/RANDOM_WEIGHTS ]] || fail "random-model wrote no model in $2"
 }
+
+# expect_error NAME PHRASE ARGS...: mezo-sst2 ARGS fails with status 1 or 2 and says PHRASE.
+expect_error() {
+  local name=$1 phrase=$2 rc=0
+  shift 2
+  "$SST2" "$@" >"$name.log" 2>&1 || rc=$?
+  [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$name.log"; fail "$name: exit status $rc, expected 1 or 2"; }
+  grep -qF -- "$phrase" "$name.log" || { cat "$name.log"; fail "$name: no '$phrase'"; }
+}

@@ -101,13 +101,6 @@ grep -q "^SST-2 sampled 32+16 seed=42, lm head" gguf.log || { cat gguf.log; fail
 note "a GGUF decoder with multi-token label words"
 
 # What a decoder refuses.
-expect_error() {
-  local name=$1 phrase=$2 rc=0
-  shift 2
-  "$SST2" "$@" >"$name.log" 2>&1 || rc=$?
-  [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$name.log"; fail "$name: exit status $rc, expected 1 or 2"; }
-  grep -qF -- "$phrase" "$name.log" || { cat "$name.log"; fail "$name: no '$phrase'"; }
-}
 bad=("${small[@]}" --threads 1 --num-train 8 --num-dev 8 --steps 2)
 expect_error head_mlm "--head mlm is for masked LMs" "${bad[@]}" --head mlm --out E1
 expect_error head_cosine "--head cosine is for masked LMs" "${bad[@]}" --head cosine --out E2

@@ -72,13 +72,6 @@ export_run hfenc hfenc-export
   fail "the exported RoBERTa folder measures $(json_get hfenc.export.json 'j')"
 note "Hugging Face folders (Llama, RoBERTa): the run's test accuracy"
 
-expect_error() {
-  local name=$1 phrase=$2 rc=0
-  shift 2
-  "$SST2" "$@" >"$name.log" 2>&1 || rc=$?
-  [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$name.log"; fail "$name: exit status $rc, expected 1 or 2"; }
-  grep -qF -- "$phrase" "$name.log" || { cat "$name.log"; fail "$name: no '$phrase'"; }
-}
 train lora dec --peft lora
 expect_error no_run "no run.json" export --out nowhere --to x.gguf
 expect_error peft "is a --peft lora run" export --out lora --to lora.gguf

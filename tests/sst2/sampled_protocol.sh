@@ -61,14 +61,6 @@ grep -q "^SST-2 k=16 seed=42, " D.log || { cat D.log; fail "an encoder's default
   fail "run.json does not record protocol kshot"
 note "encoders default to k-shot"
 
-# expect_error NAME PHRASE ARGS...: mezo-sst2 ARGS fails with status 1 or 2 and says PHRASE.
-expect_error() {
-  local name=$1 phrase=$2 rc=0
-  shift 2
-  "$SST2" "$@" >"$name.log" 2>&1 || rc=$?
-  [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$name.log"; fail "$name: exit status $rc, expected 1 or 2"; }
-  grep -qF -- "$phrase" "$name.log" || { cat "$name.log"; fail "$name: no '$phrase'"; }
-}
 expect_error both "give one or the other" "${run[@]}" --k 4 --num-train 10 --out E1
 expect_error kshot_num "--num-train/--num-dev are options of --protocol sampled" "${run[@]}" \
   --protocol kshot --num-dev 5 --out E2

@@ -10,6 +10,8 @@
 // memory than an unprobed one of the same batch. The word embeddings and the
 // decoder are never materialised whole: only the rows a batch reads are
 // gathered, probe applied.
+#include "mezo/model/gpu_masked_lm.hpp"
+
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -22,8 +24,8 @@
 #include "gpu_context_impl.hpp"
 #include "mezo/bf16.hpp"
 #include "mezo/error.hpp"
-#include "mezo/model/gpu_masked_lm.hpp"
 #include "model/batch_checks.hpp"
+#include "model/bert/slot_field.hpp"
 #include "model/bert/tensor_table.hpp"
 #include "probed_params.hpp"
 #include "transformer_layers.hpp"
@@ -99,7 +101,8 @@ struct GpuMaskedLM::Impl {
   ParamSet params;
   std::shared_ptr<DeferredPerturbation> perturbation;
 
-  StoredTensor word, position, token_type, embeddings_ln_w, embeddings_ln_b;
+  StoredTensor word_embeddings, position_embeddings, token_type_embeddings, embeddings_ln_w,
+      embeddings_ln_b;
   std::vector<LayerTensors> layers;
   StoredTensor head_dense_w, head_dense_b, head_ln_w, head_ln_b, decoder_w, decoder_b;
 
@@ -167,7 +170,7 @@ struct GpuMaskedLM::Impl {
     layers.assign(static_cast<std::size_t>(config.num_hidden_layers), LayerTensors{});
     for (std::size_t i = 0; i < table.size(); ++i) {
       const std::uint64_t index = views[i].offset;
-      *field(table[i]) =
+      model::bert::slot_field(*this, table[i]) =
           StoredTensor{static_cast<const std::byte*>(weights.data()) + index * element_bytes,
                        options.weights, index, static_cast<std::uint64_t>(table[i].num_elements())};
     }
@@ -175,43 +178,7 @@ struct GpuMaskedLM::Impl {
     const bool tied = std::none_of(table.begin(), table.end(), [](const auto& spec) {
       return spec.slot == model::bert::Slot::decoder_w;
     });
-    if (tied) decoder_w = word;
-  }
-
-  // The field that holds a table entry.
-  StoredTensor* field(const model::bert::TensorSpec& spec) {
-    using model::bert::Slot;
-    LayerTensors* l = spec.layer < 0 ? nullptr : &layers[static_cast<std::size_t>(spec.layer)];
-    switch (spec.slot) {
-      case Slot::word_embeddings: return &word;
-      case Slot::position_embeddings: return &position;
-      case Slot::token_type_embeddings: return &token_type;
-      case Slot::embeddings_ln_w: return &embeddings_ln_w;
-      case Slot::embeddings_ln_b: return &embeddings_ln_b;
-      case Slot::query_w: return &l->query_w;
-      case Slot::query_b: return &l->query_b;
-      case Slot::key_w: return &l->key_w;
-      case Slot::key_b: return &l->key_b;
-      case Slot::value_w: return &l->value_w;
-      case Slot::value_b: return &l->value_b;
-      case Slot::attn_out_w: return &l->attn_out_w;
-      case Slot::attn_out_b: return &l->attn_out_b;
-      case Slot::attn_ln_w: return &l->attn_ln_w;
-      case Slot::attn_ln_b: return &l->attn_ln_b;
-      case Slot::inter_w: return &l->inter_w;
-      case Slot::inter_b: return &l->inter_b;
-      case Slot::out_w: return &l->out_w;
-      case Slot::out_b: return &l->out_b;
-      case Slot::out_ln_w: return &l->out_ln_w;
-      case Slot::out_ln_b: return &l->out_ln_b;
-      case Slot::head_dense_w: return &head_dense_w;
-      case Slot::head_dense_b: return &head_dense_b;
-      case Slot::head_ln_w: return &head_ln_w;
-      case Slot::head_ln_b: return &head_ln_b;
-      case Slot::decoder_w: return &decoder_w;
-      case Slot::decoder_b: return &decoder_b;
-    }
-    throw Error(ErrorCode::internal, "GpuMaskedLM: unknown encoder slot");
+    if (tied) decoder_w = word_embeddings;
   }
 
   // The most floats materialised at once by one operation.
@@ -304,10 +271,10 @@ struct GpuMaskedLM::Impl {
     // Embeddings: the probed word rows of the batch gathered into `context`
     // (free until the first attention), then summed with positions and token
     // types and normalised as layers::embeddings does, reading row i for token i.
-    cuda::probed::gather_rows(ctx, word, H, ids, n, probe, cb);
+    cuda::probed::gather_rows(ctx, word_embeddings, H, ids, n, probe, cb);
     fresh_arena();
-    const float* position_table = read(position);
-    const float* type_table = read(token_type);
+    const float* position_table = read(position_embeddings);
+    const float* type_table = read(token_type_embeddings);
     const float* ln_w = read(embeddings_ln_w);
     const float* ln_b = read(embeddings_ln_b);
     cuda::layers::embeddings(ctx, token_rows, positions, nullptr, n, H, cb, position_table,
@@ -351,9 +318,9 @@ struct GpuMaskedLM::Impl {
     cuda::probed::gather_rows(ctx, decoder_b, 1, vocabulary, columns, probe, bias_out);
     float* result = logits.ensure<float>(ctx, nq * columns, "the logits");
     cuda::layers::linear(ctx, head_y, nq, H, rows_out, bias_out, columns, result);
-    cuda::check_cuda(cudaMemcpyAsync(out.data(), result, out.size_bytes(), cudaMemcpyDeviceToHost,
-                                     ctx.stream()),
-                     "cudaMemcpyAsync (logits to the host)");
+    cuda::check_cuda(
+        cudaMemcpyAsync(out.data(), result, out.size_bytes(), cudaMemcpyDeviceToHost, ctx.stream()),
+        "cudaMemcpyAsync (logits to the host)");
     ctx.synchronize();
   }
 

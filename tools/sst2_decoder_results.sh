@@ -8,8 +8,8 @@
 #   tools/sst2_decoder_results.sh BUILD_DIR RUNS_DIR STAGE [LR]
 #
 # STAGE:
-#   sweep         full-parameter lr sweep on dev: 1e-6 3e-6 1e-5 3e-5, eps 1e-3,
-#                 batch 16, 300 steps, dev every 100
+#   sweep [LR]    full-parameter lr sweep on dev: 1e-6 3e-6 1e-5 3e-5 1e-4, eps 1e-3,
+#                 batch 16, 300 steps, dev every 100 (only LR's run when given)
 #   full LR       the long full-parameter run: 2000 steps, dev every 250
 #   lora-sweep    --peft lora at lr 3e-5 1e-4 3e-4 (300 steps)
 #   lora LR       the long LoRA run (2000 steps)
@@ -37,7 +37,7 @@ run() {  # NAME ARGS...: start the run, or continue it
 need_lr() { [[ -n $lr ]] || { echo "stage $stage needs an LR (chosen on dev by its sweep)" >&2; exit 2; }; }
 
 case $stage in
-  sweep) for l in 1e-6 3e-6 1e-5 3e-5; do run "full-lr$l" --lr "$l" --eps 1e-3 --steps 300 --eval-every 100; done ;;
+  sweep) for l in ${lr:-1e-6 3e-6 1e-5 3e-5 1e-4}; do run "full-lr$l" --lr "$l" --eps 1e-3 --steps 300 --eval-every 100; done ;;
   full) need_lr; run "full-lr$lr-2000" --lr "$lr" --eps 1e-3 --steps 2000 --eval-every 250 ;;
   lora-sweep) for l in 3e-5 1e-4 3e-4; do run "lora-lr$l" --peft lora --lr "$l" --steps 300 --eval-every 100; done ;;
   lora) need_lr; run "lora-lr$lr-2000" --peft lora --lr "$lr" --steps 2000 --eval-every 250 ;;

@@ -8,6 +8,7 @@
 
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
+#include "model/bert/slot_field.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {
@@ -93,7 +94,8 @@ WeightStore::WeightStore(const TransformerConfig& c, std::uint64_t seed, bool un
 std::vector<TensorF32View> WeightStore::tensors() const {
   std::vector<TensorF32View> views;
   for (std::size_t i = 0; i < table_.size(); ++i) {
-    views.push_back({table_[i].hf_name, table_[i].shape,
+    views.push_back({table_[i].hf_name,
+                     table_[i].shape,
                      {data(i), static_cast<std::size_t>(table_[i].num_elements())}});
   }
   return views;
@@ -108,52 +110,13 @@ void WeightStore::index() {
   weights_ = weights_from(table_, [&](std::size_t i) -> const float* { return data(i); });
 }
 
-namespace {
-
-// The field of the forward's pointers that holds `spec`.
-const float** field(ModelWeights& w, const TensorSpec& spec) {
-  LayerWeights* l = spec.layer < 0 ? nullptr : &w.layers[static_cast<std::size_t>(spec.layer)];
-  switch (spec.slot) {
-    case Slot::word_embeddings: return &w.word_embeddings;
-    case Slot::position_embeddings: return &w.position_embeddings;
-    case Slot::token_type_embeddings: return &w.token_type_embeddings;
-    case Slot::embeddings_ln_w: return &w.embeddings_ln_w;
-    case Slot::embeddings_ln_b: return &w.embeddings_ln_b;
-    case Slot::query_w: return &l->query_w;
-    case Slot::query_b: return &l->query_b;
-    case Slot::key_w: return &l->key_w;
-    case Slot::key_b: return &l->key_b;
-    case Slot::value_w: return &l->value_w;
-    case Slot::value_b: return &l->value_b;
-    case Slot::attn_out_w: return &l->attn_out_w;
-    case Slot::attn_out_b: return &l->attn_out_b;
-    case Slot::attn_ln_w: return &l->attn_ln_w;
-    case Slot::attn_ln_b: return &l->attn_ln_b;
-    case Slot::inter_w: return &l->inter_w;
-    case Slot::inter_b: return &l->inter_b;
-    case Slot::out_w: return &l->out_w;
-    case Slot::out_b: return &l->out_b;
-    case Slot::out_ln_w: return &l->out_ln_w;
-    case Slot::out_ln_b: return &l->out_ln_b;
-    case Slot::head_dense_w: return &w.head_dense_w;
-    case Slot::head_dense_b: return &w.head_dense_b;
-    case Slot::head_ln_w: return &w.head_ln_w;
-    case Slot::head_ln_b: return &w.head_ln_b;
-    case Slot::decoder_w: return &w.decoder_w;
-    case Slot::decoder_b: return &w.decoder_b;
-  }
-  throw Error(ErrorCode::internal, "model layout: unknown encoder slot");
-}
-
-}  // namespace
-
 ModelWeights weights_from(const std::vector<TensorSpec>& table,
                           const std::function<const float*(std::size_t)>& data) {
   ModelWeights w{};
   std::int64_t layers = 0;
   for (const TensorSpec& spec : table) layers = std::max(layers, spec.layer + 1);
   w.layers.assign(static_cast<std::size_t>(layers), LayerWeights{});
-  for (std::size_t i = 0; i < table.size(); ++i) *field(w, table[i]) = data(i);
+  for (std::size_t i = 0; i < table.size(); ++i) bert::slot_field(w, table[i]) = data(i);
   // A head without a decoder matrix of its own reads the word embeddings.
   if (w.decoder_b != nullptr && w.decoder_w == nullptr) w.decoder_w = w.word_embeddings;
   return w;

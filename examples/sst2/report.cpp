@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "evaluation.hpp"
+
 namespace sst2 {
 namespace {
 
@@ -53,6 +55,8 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
           {"best_dev_accuracy", state.best_dev},
           {"best_step", state.best_step},
           {"test_accuracy", summary.test_accuracy},
+          {"test_answered", summary.test_answered},
+          {"test_gold", summary.test_gold},
           {"steps", state.steps_done},
           {"peft", o.peft},
           {"trainable_parameters", summary.trainable_parameters},
@@ -69,6 +73,7 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       "  zero-shot:  dev %.1f%%  test %.1f%%\n"
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
+      "  test answers: %s (right answers: %s)\n"
       "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
       data.description.c_str(), task.scorer->name(), o.objective.c_str(),
@@ -76,8 +81,9 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
       100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
       static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
-      summary.steps_per_second, summary.seconds, peak_rss_mib(), o.out_dir.c_str(),
-      (o.out_dir / "metrics.jsonl").c_str());
+      describe_shares(o.prompt.label_words, summary.test_answered).c_str(),
+      describe_shares(o.prompt.label_words, summary.test_gold).c_str(), summary.steps_per_second,
+      summary.seconds, peak_rss_mib(), o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
 }
 
 }  // namespace sst2

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "data.hpp"
 #include "mezo/model/language_model.hpp"
@@ -14,7 +15,9 @@
 namespace sst2 {
 
 struct RunSummary {
-  double test_accuracy = 0.0;  // of the best-by-dev weights
+  double test_accuracy = 0.0;         // of the best-by-dev weights
+  std::vector<double> test_answered;  // the share of the test set they answer with each label
+  std::vector<double> test_gold;      // the share of the test set each label is right for
   std::uint64_t trainable_parameters = 0;
   double steps_per_second = 0.0;  // this session
   double seconds = 0.0;           // this session

@@ -55,14 +55,14 @@ std::int64_t open_seed_log(const TrainOptions& o, bool resume, const mezo::Param
   return first_step;
 }
 
-// Test accuracy of the best-by-dev weights: the current ones, or a fresh copy
-// of the model with the seed log replayed up to the best step.
-double test_accuracy_of_best(const TrainOptions& o, const mezo::Tokenizer& tokenizer,
-                             const mezo::Perturbation& perturbation, const RunState& state,
-                             LabelScorer& current, const std::vector<EncodedExample>& test) {
-  if (state.best_step == state.steps_done) return accuracy(current, test);
+// The test evaluation of the best-by-dev weights: the current ones, or a
+// fresh copy of the model with the seed log replayed up to the best step.
+Evaluation test_of_best(const TrainOptions& o, const mezo::Tokenizer& tokenizer,
+                        const mezo::Perturbation& perturbation, const RunState& state,
+                        LabelScorer& current, const std::vector<EncodedExample>& test) {
+  if (state.best_step == state.steps_done) return evaluate(current, test);
   const auto best = load_weights_at(o, perturbation, state.best_step);
-  return accuracy(*make_task(*best, tokenizer, o).scorer, test);
+  return evaluate(*make_task(*best, tokenizer, o).scorer, test);
 }
 
 }  // namespace
@@ -115,9 +115,11 @@ int train(const TrainOptions& cli, bool resume) {
   if (!resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
     record.state().zero_shot_dev = accuracy(*task.scorer, dev_examples);
-    record.state().zero_shot_test = accuracy(*task.scorer, test_examples);
-    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%%\n", 100 * record.state().zero_shot_dev,
-                 100 * record.state().zero_shot_test);
+    const Evaluation zero_shot_test = evaluate(*task.scorer, test_examples);
+    record.state().zero_shot_test = zero_shot_test.accuracy;
+    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%% (answers %s)\n",
+                 100 * record.state().zero_shot_dev, 100 * zero_shot_test.accuracy,
+                 describe_shares(o.prompt.label_words, zero_shot_test.answered).c_str());
     record.save();
   }
   // A run killed between a step and its evaluation evaluates on resume (the
@@ -137,9 +139,11 @@ int train(const TrainOptions& cli, bool resume) {
   if (seed_log) seed_log->sync();
   Cluster::barrier("seed log complete");  // the other ranks may read it below
 
-  const double test = test_accuracy_of_best(o, *loaded.tokenizer, *perturbation, record.state(),
-                                            *task.scorer, test_examples);
-  const RunSummary summary{.test_accuracy = test,
+  const Evaluation test = test_of_best(o, *loaded.tokenizer, *perturbation, record.state(),
+                                       *task.scorer, test_examples);
+  const RunSummary summary{.test_accuracy = test.accuracy,
+                           .test_answered = test.answered,
+                           .test_gold = label_shares(test_examples, task.scorer->num_labels()),
                            .trainable_parameters = trainable.num_elements(),
                            .steps_per_second = steps_per_second,
                            .seconds = record.elapsed()};

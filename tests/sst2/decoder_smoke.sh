@@ -47,6 +47,27 @@ assert len(losses) > 1, losses
 PY
 note "1 and 2 threads: bit-identical"
 
+# The calibration check: the share of the test set answered with each label,
+# beside each label's true share (the first 16 sentences of GLUE dev).
+python3 - "$SHARED/SST-2/glue/dev.tsv" <<'PY' || { cat T1.log; fail "test_answered / test_gold wrong"; }
+import csv, json, sys
+r = json.load(open("T1/run.json"))["result"]
+rows = list(csv.DictReader(open(sys.argv[1], newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))[:16]
+great = sum(row["label"] == "1" for row in rows) / 16
+assert r["test_gold"] == [1 - great, great], (r["test_gold"], great)
+answered = r["test_answered"]
+assert len(answered) == 2 and abs(sum(answered) - 1) < 1e-12, answered
+# Answering ' great' for a share a of the set where ' great' is right for a share g
+# gets at least |a + g - 1| and at most 1 - |a - g| right.
+a, acc = answered[1], r["test_accuracy"]
+assert abs(a + great - 1) - 1e-12 <= acc <= 1 - abs(a - great) + 1e-12, (a, great, acc)
+PY
+grep -q "^  test answers: ' terrible' [0-9.]*%, ' great' [0-9.]*% (right answers: ' terrible' [0-9.]*%, ' great' [0-9.]*%)" \
+  T1.log || { cat T1.log; fail "no 'test answers' line in the summary"; }
+grep -q "^zero-shot: dev [0-9.]*%, test [0-9.]*% (answers ' terrible' [0-9.]*%, ' great' [0-9.]*%)" T1.log ||
+  { cat T1.log; fail "no answer shares on the zero-shot line"; }
+note "test answers per label reported beside the right answers' shares"
+
 # Killed twice and resumed: the trajectory of the uninterrupted run T1.
 step_lines() { if [[ -f K/metrics.jsonl ]]; then grep -c '"loss_plus"' K/metrics.jsonl || true; else echo 0; fi; }
 kill_at() {

@@ -27,6 +27,7 @@ using Ids = std::vector<std::int32_t>;
 using mezo::BpePreTokenizer;
 
 using mezo::ErrorCode;
+using mezo_test::byte_token;
 using mezo_test::error_of;
 using mezo_test::TempDir;
 using mezo_test::write_bytes;
@@ -95,27 +96,6 @@ void expect_round_trip(const mezo::Tokenizer& tok, const std::string& skip = "\x
     if (text.find(skip) != std::string::npos) continue;
     EXPECT_EQ(tok.decode(tok.encode(text)), text) << nlohmann::json(text).dump();
   }
-}
-
-// GPT-2's byte-to-unicode spelling of one byte, written independently of the
-// library's (bytes_to_unicode() in GPT-2's encoder.py).
-std::string byte_token(int b) {
-  const auto printable = [](int x) {
-    return (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE;
-  };
-  int cp = b;
-  if (!printable(b)) {
-    cp = 256;
-    for (int x = 0; x < b; ++x) cp += printable(x) ? 0 : 1;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
 }
 
 std::string spelled(const std::string& bytes) {

@@ -20,14 +20,16 @@ namespace mezo_test {
 
 namespace fs = std::filesystem;
 
-// A fresh directory per test, named after the process and the test, removed
-// when the test ends.
+// A fresh directory, named after the process, the test and a count (a test
+// may hold several), removed when it goes out of scope.
 class TempDir {
  public:
   TempDir() {
+    static int count = 0;
     path_ = fs::temp_directory_path() /
             ("mezo_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+             std::to_string(count++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -80,6 +82,28 @@ inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code
   }
   ADD_FAILURE() << "did not throw";
   return {};
+}
+
+// GPT-2's byte-to-unicode spelling of one byte (bytes_to_unicode() in its
+// encoder.py), written independently of the library's: for small byte-level
+// vocabularies in tests.
+inline std::string byte_token(int b) {
+  const auto printable = [](int x) {
+    return (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE;
+  };
+  int cp = b;
+  if (!printable(b)) {
+    cp = 256;
+    for (int x = 0; x < b; ++x) cp += printable(x) ? 0 : 1;
+  }
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else {
+    s += static_cast<char>(0xC0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return s;
 }
 
 }  // namespace mezo_test

@@ -14,9 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
+
+using mezo_test::byte_token;
+using mezo_test::TempDir;
+using mezo_test::write_bytes;
 
 const fs::path kShared = MEZO_SHARED_DATA_DIR;
 const fs::path kRobertaDir = kShared / "tokenizers" / "roberta-base";
@@ -30,29 +36,6 @@ const fs::path kBertDir = kShared / "tokenizers" / "bert-base-uncased";
                    << " (tokenizers/roberta-base, tokenizers/bert-base-uncased) not found"; \
     }                                                                                       \
   } while (0)
-
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    path_ = fs::temp_directory_path() /
-            ("mezo_tokenizer_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-             std::to_string(count++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 std::string ids_string(const std::vector<std::int32_t>& ids) {
   std::string s = "[";
@@ -74,9 +57,6 @@ std::string error_of(F&& f) {
   ADD_FAILURE() << "did not throw";
   return "";
 }
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 nlohmann::json load_fixture() {
   std::ifstream in(fs::path(MEZO_TEST_FIXTURES_DIR) / "tokenizer_cases.json");
@@ -102,26 +82,6 @@ void expect_fixture_matches(const mezo::Tokenizer& tok, const char* key) {
   EXPECT_EQ(mismatches, 0);
 }
 
-// GPT-2's byte-to-unicode map, to write small byte-level vocabularies.
-std::string byte_token(int b) {
-  const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-  int cp = b;
-  if (!printable) {
-    cp = 256;
-    for (int x = 0; x < b; ++x) {
-      if (!((x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE)) ++cp;
-    }
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
-
 // A byte-level BPE folder: the 256 byte tokens, RoBERTa's specials and the
 // merges Ġ+t, h+e, Ġt+he.
 void write_tiny_bpe(const TempDir& dir) {
@@ -130,13 +90,13 @@ void write_tiny_bpe(const TempDir& dir) {
   for (const char* special : {"<s>", "<pad>", "</s>", "<unk>"}) vocab[special] = id++;
   for (int b = 0; b < 256; ++b) vocab[byte_token(b)] = id++;
   for (const char* merged : {"Ġt", "he", "Ġthe", "<mask>"}) vocab[merged] = id++;
-  dir.write("vocab.json", vocab.dump());
-  dir.write("merges.txt", "#version: 0.2\nĠ t\nh e\nĠt he\n");
+  write_bytes(dir / "vocab.json", vocab.dump());
+  write_bytes(dir / "merges.txt", "#version: 0.2\nĠ t\nh e\nĠt he\n");
 }
 
 void write_tiny_wordpiece(const TempDir& dir) {
-  dir.write("vocab.txt",
-            "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nhel\n##lo\nworld\n,\n!\nHello\n");
+  write_bytes(dir / "vocab.txt",
+              "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nhel\n##lo\nworld\n,\n!\nHello\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -305,7 +265,7 @@ TEST(TokenizerLoad, PicksKindFromFilesAndConfig) {
   TempDir wp;
   write_tiny_wordpiece(wp);
   EXPECT_EQ(mezo::load_tokenizer(wp.path())->encode("Hello"), std::vector<std::int32_t>{5});
-  wp.write("tokenizer_config.json", R"({"do_lower_case": false, "strip_accents": null})");
+  write_bytes(wp / "tokenizer_config.json", R"({"do_lower_case": false, "strip_accents": null})");
   EXPECT_EQ(mezo::load_tokenizer(wp.path())->encode("Hello"), std::vector<std::int32_t>{11});
 
   // Both sets present: BPE wins.
@@ -321,7 +281,7 @@ TEST(TokenizerLoad, MissingFilesNameTheFolder) {
   EXPECT_CONTAINS(msg, "merges.txt");
   EXPECT_CONTAINS(msg, "vocab.txt");
 
-  dir.write("vocab.json", "{}");
+  write_bytes(dir / "vocab.json", "{}");
   msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, "merges.txt is not");
 
@@ -339,56 +299,56 @@ TEST(TokenizerLoad, MissingFilesNameTheFolder) {
 TEST(TokenizerLoad, MalformedVocabJsonNamesFile) {
   TempDir dir;
   write_tiny_bpe(dir);
-  const fs::path vocab = dir.write("vocab.json", "{\"a\": 0, \"b\": }");
+  const fs::path vocab = write_bytes(dir / "vocab.json", "{\"a\": 0, \"b\": }");
   std::string msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, vocab.string());
   EXPECT_CONTAINS(msg, "byte offset");
 
-  dir.write("vocab.json", "[1, 2]");
+  write_bytes(dir / "vocab.json", "[1, 2]");
   EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path()); }), vocab.string());
-  dir.write("vocab.json", R"({"a": "zero"})");
+  write_bytes(dir / "vocab.json", R"({"a": "zero"})");
   msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, vocab.string());
   EXPECT_CONTAINS(msg, "\"a\"");
-  dir.write("vocab.json", R"({"a": 0, "b": 0})");
+  write_bytes(dir / "vocab.json", R"({"a": 0, "b": 0})");
   EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path()); }), "share id 0");
 }
 
 TEST(TokenizerLoad, MalformedMergesNameFileAndLine) {
   TempDir dir;
   write_tiny_bpe(dir);
-  const fs::path merges = dir.write("merges.txt", "#version: 0.2\nĠ t\nh e extra\n");
+  const fs::path merges = write_bytes(dir / "merges.txt", "#version: 0.2\nĠ t\nh e extra\n");
   std::string msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, merges.string());
   EXPECT_CONTAINS(msg, "line 3");
 
-  dir.write("merges.txt", "#version: 0.2\nh e\nnosuch token\n");
+  write_bytes(dir / "merges.txt", "#version: 0.2\nh e\nnosuch token\n");
   msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, merges.string());
   EXPECT_CONTAINS(msg, "line 3");
   EXPECT_CONTAINS(msg, "nosuch");
 
-  dir.write("merges.txt", "#version: 0.2\nsingle\n");
+  write_bytes(dir / "merges.txt", "#version: 0.2\nsingle\n");
   EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path()); }), "line 2");
 }
 
 TEST(TokenizerLoad, MalformedVocabTxtAndConfigNameFile) {
   TempDir dir;
-  const fs::path vocab = dir.write("vocab.txt", "");
+  const fs::path vocab = write_bytes(dir / "vocab.txt", "");
   EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path()); }), vocab.string());
-  dir.write("vocab.txt", "[PAD]\nhello\n");
+  write_bytes(dir / "vocab.txt", "[PAD]\nhello\n");
   std::string msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, vocab.string());
   EXPECT_CONTAINS(msg, "[UNK]");
-  dir.write("vocab.txt", "[UNK]\nok\nbad\xFF\n");
+  write_bytes(dir / "vocab.txt", "[UNK]\nok\nbad\xFF\n");
   msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, vocab.string());
   EXPECT_CONTAINS(msg, "line 3");
 
   write_tiny_wordpiece(dir);
-  const fs::path config = dir.write("tokenizer_config.json", "{\"do_lower_case\": tru");
+  const fs::path config = write_bytes(dir / "tokenizer_config.json", "{\"do_lower_case\": tru");
   EXPECT_CONTAINS(error_of([&] { mezo::load_tokenizer(dir.path()); }), config.string());
-  dir.write("tokenizer_config.json", R"({"do_lower_case": "yes"})");
+  write_bytes(dir / "tokenizer_config.json", R"({"do_lower_case": "yes"})");
   msg = error_of([&] { mezo::load_tokenizer(dir.path()); });
   EXPECT_CONTAINS(msg, config.string());
   EXPECT_CONTAINS(msg, "do_lower_case");

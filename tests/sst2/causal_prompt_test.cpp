@@ -7,28 +7,11 @@
 
 #include "mezo/error.hpp"
 #include "mezo/text/tokenizer.hpp"
+#include "test_support.hpp"
 
 namespace {
 
-// GPT-2's byte-to-unicode spelling of a byte (its encoder.py), for tokens.
-std::string byte_token(int b) {
-  const auto printable = [](int x) {
-    return (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE;
-  };
-  int cp = b;
-  if (!printable(b)) {
-    cp = 256;
-    for (int x = 0; x < b; ++x) cp += printable(x) ? 0 : 1;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
+using mezo_test::byte_token;
 
 // The 256 byte tokens (ids 0..255), then whole words: " It" 256, " was" 257,
 // " great" 258, " terrible" 259, "<s>" 260 (begin).
@@ -72,9 +55,9 @@ TEST(CausalPrompt, MultiTokenCandidatesAndTailTruncation) {
   const auto tok = tokenizer(false);
   // " fab" is 4 byte tokens: with max length 10 the sentence gets
   // 10 - 2 (" It was") - 4 = 4 tokens.
-  const sst2::CausalPrompt prompt(
-      *tok, {.template_text = "{sentence} It was{mask}", .label_words = {" fab", " great"},
-             .max_length = 10});
+  const sst2::CausalPrompt prompt(*tok, {.template_text = "{sentence} It was{mask}",
+                                         .label_words = {" fab", " great"},
+                                         .max_length = 10});
   EXPECT_EQ(prompt.candidates()[0], bytes(" fab"));
   EXPECT_EQ(prompt.candidates()[1], (std::vector<std::int32_t>{258}));
   const auto e = prompt.encode({"abcdefgh", 0});
@@ -86,7 +69,8 @@ TEST(CausalPrompt, MultiTokenCandidatesAndTailTruncation) {
 
 TEST(CausalPrompt, TextBeforeTheSentence) {
   const auto tok = tokenizer(false);
-  const auto e = sst2::CausalPrompt(*tok, {.template_text = "R:{sentence} It was"}).encode({"x", 0});
+  const auto e =
+      sst2::CausalPrompt(*tok, {.template_text = "R:{sentence} It was"}).encode({"x", 0});
   EXPECT_EQ(e.ids, (std::vector<std::int32_t>{'R', ':', 'x', 256, 257}));
 }
 

@@ -56,3 +56,43 @@ expect_error() {
   [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$name.log"; fail "$name: exit status $rc, expected 1 or 2"; }
   grep -qF -- "$phrase" "$name.log" || { cat "$name.log"; fail "$name: no '$phrase'"; }
 }
+
+# same_runs STEPS REF OTHER...: the runs in folders OTHER... equal run REF bit
+# for bit -- the trajectory log (which replays to the weights), every metrics
+# line but its wall-clock time, and the zero-shot, dev and test results in
+# run.json -- and REF logged STEPS steps whose losses were not all the same
+# (so that something was compared).
+same_runs() {
+  local steps=$1 ref=$2 other
+  shift 2
+  for other in "$@"; do
+    cmp "$ref/trajectory.mezotrj" "$other/trajectory.mezotrj" ||
+      fail "trajectory.mezotrj of $ref and $other differ"
+  done
+  python3 - "$steps" "$ref" "$@" <<'PY' || fail "metrics or results of $ref and $* differ (see above)"
+import json, sys
+steps, ref, others = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def metrics(d):
+    out = []
+    for line in open(f"{d}/metrics.jsonl"):
+        j = json.loads(line)
+        j.pop("elapsed_s", None)
+        out.append(j)
+    return out
+def results(d):
+    j = json.load(open(f"{d}/run.json"))
+    return j["zero_shot"], j["evaluations"], j["best_step"], j["result"]["test_accuracy"]
+ok = True
+for other in others:
+    if metrics(ref) != metrics(other):
+        print(f"metrics.jsonl of {ref} and {other} differ", file=sys.stderr); ok = False
+    if results(ref) != results(other):
+        print(f"run.json results of {ref} and {other} differ", file=sys.stderr); ok = False
+losses = [m["loss_plus"] for m in metrics(ref) if "loss_plus" in m]
+if len(losses) != steps or len(set(losses)) < 2:
+    print(f"run {ref} logged {len(losses)} steps (expected {steps}) with {len(set(losses))} "
+          "distinct losses: nothing was compared", file=sys.stderr)
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+}

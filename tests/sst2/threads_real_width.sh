@@ -30,32 +30,5 @@ for threads in 1 2 3; do
     { cat "t$threads.log"; fail "the run on $threads thread(s) failed"; }
 done
 
-for threads in 2 3; do
-  cmp t1/trajectory.mezotrj "t$threads/trajectory.mezotrj" ||
-    fail "trajectory.mezotrj on 1 and $threads threads differ"
-done
-python3 - <<'PY' || fail "metrics or results differ between thread counts (see above)"
-import json, sys
-def metrics(d):
-    out = []
-    for line in open(f"{d}/metrics.jsonl"):
-        j = json.loads(line)
-        j.pop("elapsed_s", None)
-        out.append(j)
-    return out
-def results(d):
-    j = json.load(open(f"{d}/run.json"))
-    return j["zero_shot"], j["evaluations"], j["best_step"], j["result"]["test_accuracy"]
-ok = True
-for other in ("t2", "t3"):
-    if metrics("t1") != metrics(other):
-        print(f"metrics.jsonl on 1 thread and in {other} differ", file=sys.stderr); ok = False
-    if results("t1") != results(other):
-        print(f"run.json results on 1 thread and in {other} differ", file=sys.stderr); ok = False
-steps = [m for m in metrics("t1") if "loss_plus" in m]
-if len(steps) != 4:
-    print(f"the 1-thread run logged {len(steps)} steps, not 4: nothing was compared", file=sys.stderr)
-    ok = False
-sys.exit(0 if ok else 1)
-PY
+same_runs 4 t1 t2 t3
 note "PASS: 4 steps at all-MiniLM-L6-v2's width give identical runs on 1, 2 and 3 threads"

@@ -21,6 +21,7 @@
 
 #include "real_model_support.hpp"
 #include "test_support.hpp"
+#include "tokenizer_test_support.hpp"
 
 namespace fs = std::filesystem;
 using Ids = std::vector<std::int32_t>;
@@ -54,12 +55,6 @@ std::string key_of(BpePreTokenizer pre) {
   return "?";
 }
 
-std::string ids_string(const Ids& ids) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
-  return s + "]";
-}
-
 const nlohmann::json& fixture() {
   static const nlohmann::json json = [] {
     std::ifstream in(kFixtures / "decoder_tokenizer_cases.json");
@@ -72,20 +67,7 @@ const nlohmann::json& fixture() {
 // Compares tok's ids with the fixture's `select(case)` for every case.
 template <typename Select>
 void expect_fixture_matches(const mezo::Tokenizer& tok, const std::string& what, Select select) {
-  ASSERT_GT(fixture()["cases"].size(), 100u);
-  int mismatches = 0;
-  for (const auto& c : fixture()["cases"]) {
-    const std::string text = c["string"];
-    const auto expected = select(c).template get<Ids>();
-    const Ids got = tok.encode(text);
-    if (got != expected) {
-      ++mismatches;
-      ADD_FAILURE() << what << " mismatch for " << nlohmann::json(text).dump()
-                    << "\n  expected (Hugging Face): " << ids_string(expected)
-                    << "\n  got:                     " << ids_string(got);
-    }
-  }
-  EXPECT_EQ(mismatches, 0);
+  mezo_test::expect_ids_match(tok, fixture()["cases"], 100, what, select);
 }
 
 // decode(encode(s)) == s for every fixture string (no normaliser in the way)

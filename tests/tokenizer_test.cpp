@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "tokenizer_test_support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -36,12 +37,6 @@ const fs::path kBertDir = kShared / "tokenizers" / "bert-base-uncased";
                    << " (tokenizers/roberta-base, tokenizers/bert-base-uncased) not found"; \
     }                                                                                       \
   } while (0)
-
-std::string ids_string(const std::vector<std::int32_t>& ids) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
-  return s + "]";
-}
 
 // The message of the mezo::Error `f` throws ("" and a test failure if none).
 template <typename F>
@@ -65,21 +60,8 @@ nlohmann::json load_fixture() {
 }
 
 void expect_fixture_matches(const mezo::Tokenizer& tok, const char* key) {
-  const nlohmann::json fixture = load_fixture();
-  ASSERT_GT(fixture["cases"].size(), 50u);
-  int mismatches = 0;
-  for (const auto& c : fixture["cases"]) {
-    const std::string text = c["string"];
-    const auto expected = c[key].get<std::vector<std::int32_t>>();
-    const auto got = tok.encode(text);
-    if (got != expected) {
-      ++mismatches;
-      ADD_FAILURE() << key << " mismatch for " << nlohmann::json(text).dump()
-                    << "\n  expected (Hugging Face): " << ids_string(expected)
-                    << "\n  got:                     " << ids_string(got);
-    }
-  }
-  EXPECT_EQ(mismatches, 0);
+  mezo_test::expect_ids_match(tok, load_fixture()["cases"], 50, key,
+                              [key](const nlohmann::json& c) { return c[key]; });
 }
 
 // A byte-level BPE folder: the 256 byte tokens, RoBERTa's specials and the

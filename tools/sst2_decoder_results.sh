@@ -11,7 +11,8 @@
 #   sweep [LR]    full-parameter lr sweep on dev: 1e-6 3e-6 1e-5 3e-5 1e-4, eps 1e-3,
 #                 batch 16, 300 steps, dev every 100 (only LR's run when given)
 #   full LR       the long full-parameter run: 2000 steps, dev every 250
-#   lora-sweep    --peft lora at lr 3e-5 1e-4 3e-4 (300 steps)
+#   lora-sweep [LR]  --peft lora at lr 3e-5 1e-4 3e-4 1e-3 3e-3 (300 steps; only LR's
+#                 run when given)
 #   lora LR       the long LoRA run (2000 steps)
 #   prefix-sweep  --peft prefix at lr 3e-3 1e-2 3e-2 (300 steps)
 #   prefix LR     the long prefix run (2000 steps)
@@ -39,7 +40,7 @@ need_lr() { [[ -n $lr ]] || { echo "stage $stage needs an LR (chosen on dev by i
 case $stage in
   sweep) for l in ${lr:-1e-6 3e-6 1e-5 3e-5 1e-4}; do run "full-lr$l" --lr "$l" --eps 1e-3 --steps 300 --eval-every 100; done ;;
   full) need_lr; run "full-lr$lr-2000" --lr "$lr" --eps 1e-3 --steps 2000 --eval-every 250 ;;
-  lora-sweep) for l in 3e-5 1e-4 3e-4; do run "lora-lr$l" --peft lora --lr "$l" --steps 300 --eval-every 100; done ;;
+  lora-sweep) for l in ${lr:-3e-5 1e-4 3e-4 1e-3 3e-3}; do run "lora-lr$l" --peft lora --lr "$l" --steps 300 --eval-every 100; done ;;
   lora) need_lr; run "lora-lr$lr-2000" --peft lora --lr "$lr" --steps 2000 --eval-every 250 ;;
   prefix-sweep) for l in 3e-3 1e-2 3e-2; do run "prefix-lr$l" --peft prefix --lr "$l" --steps 300 --eval-every 100; done ;;
   prefix) need_lr; run "prefix-lr$lr-2000" --peft prefix --lr "$lr" --steps 2000 --eval-every 250 ;;

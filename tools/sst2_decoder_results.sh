@@ -14,7 +14,8 @@
 #   lora-sweep [LR]  --peft lora at lr 3e-5 1e-4 3e-4 1e-3 3e-3 (300 steps; only LR's
 #                 run when given)
 #   lora LR       the long LoRA run (2000 steps)
-#   prefix-sweep  --peft prefix at lr 3e-3 1e-2 3e-2 (300 steps)
+#   prefix-sweep [LR]  --peft prefix at lr 3e-3 1e-2 3e-2 (300 steps; only LR's run
+#                 when given)
 #   prefix LR     the long prefix run (2000 steps)
 # THREADS (default 2) and MODEL (default: tools/fetch_model.sh SmolLM2-135M-Instruct)
 # come from the environment.
@@ -42,7 +43,7 @@ case $stage in
   full) need_lr; run "full-lr$lr-2000" --lr "$lr" --eps 1e-3 --steps 2000 --eval-every 250 ;;
   lora-sweep) for l in ${lr:-3e-5 1e-4 3e-4 1e-3 3e-3}; do run "lora-lr$l" --peft lora --lr "$l" --steps 300 --eval-every 100; done ;;
   lora) need_lr; run "lora-lr$lr-2000" --peft lora --lr "$lr" --steps 2000 --eval-every 250 ;;
-  prefix-sweep) for l in 3e-3 1e-2 3e-2; do run "prefix-lr$l" --peft prefix --lr "$l" --steps 300 --eval-every 100; done ;;
+  prefix-sweep) for l in ${lr:-3e-3 1e-2 3e-2}; do run "prefix-lr$l" --peft prefix --lr "$l" --steps 300 --eval-every 100; done ;;
   prefix) need_lr; run "prefix-lr$lr-2000" --peft prefix --lr "$lr" --steps 2000 --eval-every 250 ;;
   *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix)" >&2; exit 2 ;;
 esac

@@ -60,6 +60,7 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
           {"steps", state.steps_done},
           {"peft", o.peft},
           {"trainable_parameters", summary.trainable_parameters},
+          {"steps_this_session", summary.steps_this_session},
           {"steps_per_s_this_session", summary.steps_per_second},
           {"elapsed_s_this_session", summary.seconds},
           {"peak_rss_mib", peak_rss_mib()}};
@@ -67,6 +68,11 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
 
 void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
                    const RunState& state, const RunSummary& summary) {
+  // A --resume of a finished run takes no steps: it has no speed to report.
+  const std::string speed = summary.steps_this_session > 0
+                                ? fmt::format("{} steps at {:.2f} steps/s",
+                                              summary.steps_this_session, summary.steps_per_second)
+                                : std::string("no steps this session (the run had finished)");
   std::printf(
       "SST-2 %s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
       "  trained:    %s, %llu parameters (weight decay %g)\n"
@@ -74,7 +80,7 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
       "  test answers: %s (right answers: %s)\n"
-      "  %.2f steps/s, %.0f s this session, peak memory %.0f MiB\n"
+      "  %s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
       data.description.c_str(), task.scorer->name(), o.objective.c_str(),
       static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
@@ -82,7 +88,7 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
       static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
       describe_shares(o.prompt.label_words, summary.test_answered).c_str(),
-      describe_shares(o.prompt.label_words, summary.test_gold).c_str(), summary.steps_per_second,
+      describe_shares(o.prompt.label_words, summary.test_gold).c_str(), speed.c_str(),
       summary.seconds, peak_rss_mib(), o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
 }
 

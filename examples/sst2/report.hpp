@@ -19,8 +19,9 @@ struct RunSummary {
   std::vector<double> test_answered;  // the share of the test set they answer with each label
   std::vector<double> test_gold;      // the share of the test set each label is right for
   std::uint64_t trainable_parameters = 0;
-  double steps_per_second = 0.0;  // this session
-  double seconds = 0.0;           // this session
+  std::int64_t steps_this_session = 0;  // 0 when --resume reprints a finished run
+  double steps_per_second = 0.0;        // this session
+  double seconds = 0.0;                 // this session
 };
 
 // Model, PEFT mode, trainable parameters, head and data sizes (stderr).

@@ -145,6 +145,7 @@ int train(const TrainOptions& cli, bool resume) {
                            .test_answered = test.answered,
                            .test_gold = label_shares(test_examples, task.scorer->num_labels()),
                            .trainable_parameters = trainable.num_elements(),
+                           .steps_this_session = record.state().steps_done - first_step,
                            .steps_per_second = steps_per_second,
                            .seconds = record.elapsed()};
   record.save(result_json(o, record.state(), summary));

@@ -90,6 +90,12 @@ cmp T1/trajectory.mezotrj K/trajectory.mezotrj || fail "the resumed run's trajec
 [[ $(json_get T1 'j["result"]["test_accuracy"]') == "$(json_get K 'j["result"]["test_accuracy"]')" ]] ||
   fail "the resumed run's test accuracy differs"
 note "kill/--resume: the uninterrupted run's trajectory"
+grep -q "^  12 steps at [0-9.]* steps/s" T1.log || { cat T1.log; fail "no step count and speed in the summary"; }
+"$SST2" train --resume --out K >K-again.log 2>&1 || { cat K-again.log; fail "--resume of a finished run failed"; }
+grep -q "^  no steps this session (the run had finished)" K-again.log ||
+  { cat K-again.log; fail "--resume of a finished run reports a speed"; }
+[[ $(json_get K 'j["result"]["steps_this_session"]') == 0 ]] || fail "run.json: steps this session of a finished run"
+note "a finished run's --resume reprints it without a speed"
 
 # k-shot on a decoder, --objective accuracy, and two-token label words.
 "$SST2" "${small[@]}" --threads 1 --k 16 --steps 2 --eval-every 2 --out kshot >kshot.log 2>&1 || { cat kshot.log; fail "k-shot run failed"; }

@@ -29,7 +29,10 @@ using mezo::BpePreTokenizer;
 
 using mezo::ErrorCode;
 using mezo_test::byte_token;
+using mezo_test::encode_all;
+using mezo_test::EncodeTiming;
 using mezo_test::error_of;
+using mezo_test::sst2_train_sentences;
 using mezo_test::TempDir;
 using mezo_test::write_bytes;
 
@@ -236,26 +239,18 @@ TEST(SmolLM2Tokenizer, HfTokenizerJsonMatchesHuggingFace) {
 
 TEST(SmolLM2Tokenizer, EncodesSst2TrainQuickly) {
   REQUIRE_SMOLLM2_GGUF(gguf);
-  const fs::path train = kShared / "SST-2" / "glue" / "train.tsv";
-  if (!fs::is_regular_file(train)) GTEST_SKIP() << train << " not found";
-  std::ifstream in(train);
-  std::vector<std::string> sentences;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) sentences.push_back(line.substr(0, line.find('\t')));
+  const auto sentences = sst2_train_sentences(kShared);
+  if (sentences.empty()) GTEST_SKIP() << "SST-2 glue/train.tsv not found under " << kShared;
   const auto start_load = std::chrono::steady_clock::now();
   const auto tok = mezo::load_tokenizer(gguf);
-  const auto start = std::chrono::steady_clock::now();
-  std::size_t total = 0;
-  for (const auto& s : sentences) total += tok->encode(s).size();
-  const auto end = std::chrono::steady_clock::now();
-  const double load_s = std::chrono::duration<double>(start - start_load).count();
-  const double seconds = std::chrono::duration<double>(end - start).count();
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_load).count();
+  const EncodeTiming t = encode_all(*tok, sentences);
   std::cout << "[ timing   ] SmolLM2 GGUF tokenizer: loaded in " << load_s << " s; "
-            << sentences.size() << " SST-2 train sentences, " << total << " tokens in " << seconds
-            << " s\n";
-  EXPECT_GT(total, sentences.size());
-  EXPECT_LT(seconds, 60.0);
+            << sentences.size() << " SST-2 train sentences, " << t.tokens << " tokens in "
+            << t.seconds << " s\n";
+  EXPECT_GT(t.tokens, sentences.size());
+  EXPECT_LT(t.seconds, 60.0);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mezo/error.hpp>
@@ -22,6 +21,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using mezo_test::byte_token;
+using mezo_test::encode_all;
+using mezo_test::EncodeTiming;
+using mezo_test::sst2_train_sentences;
 using mezo_test::TempDir;
 using mezo_test::write_bytes;
 
@@ -181,26 +183,17 @@ TEST(TokenizerReference, ConcurrentEncodesAgree) {
 // Encodes every SST-2 training sentence with both tokenizers and reports the time.
 TEST(TokenizerReference, EncodesSst2TrainQuickly) {
   REQUIRE_SHARED_DATA();
-  const fs::path train = kShared / "SST-2" / "glue" / "train.tsv";
-  if (!fs::is_regular_file(train)) GTEST_SKIP() << train << " not found";
-  std::ifstream in(train);
-  std::vector<std::string> sentences;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) sentences.push_back(line.substr(0, line.find('\t')));
+  const auto sentences = sst2_train_sentences(kShared);
+  if (sentences.empty()) GTEST_SKIP() << "SST-2 glue/train.tsv not found under " << kShared;
   ASSERT_EQ(sentences.size(), 67349u);
   for (const fs::path& dir : {kRobertaDir, kBertDir}) {
     const auto tok = mezo::load_tokenizer(dir);
-    const auto start = std::chrono::steady_clock::now();
-    std::size_t total = 0;
-    for (const auto& s : sentences) total += tok->encode(s).size();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const EncodeTiming t = encode_all(*tok, sentences);
     std::cout << "[ timing   ] " << dir.filename().string() << ": " << sentences.size()
-              << " SST-2 train sentences, " << total << " tokens in " << seconds << " s\n";
-    RecordProperty(dir.filename().string() + "_seconds", std::to_string(seconds));
-    EXPECT_GT(total, sentences.size());
-    EXPECT_LT(seconds, 60.0) << "tokenisation is far slower than expected";
+              << " SST-2 train sentences, " << t.tokens << " tokens in " << t.seconds << " s\n";
+    RecordProperty(dir.filename().string() + "_seconds", std::to_string(t.seconds));
+    EXPECT_GT(t.tokens, sentences.size());
+    EXPECT_LT(t.seconds, 60.0) << "tokenisation is far slower than expected";
   }
 }
 

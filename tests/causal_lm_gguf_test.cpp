@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <mezo/io/gguf.hpp>
 #include <mezo/io/safetensors.hpp>
 #include <mezo/model/causal_lm.hpp>
@@ -17,6 +16,7 @@
 namespace {
 
 using mezo_test::error_of;
+using mezo_test::expect_same_params;
 using mezo_test::tiny_llama_config;
 
 mezo::DecoderConfig tiny_qwen2_config() {
@@ -32,16 +32,6 @@ void randomize_biases(mezo::CausalLM& model) {
     if (!view.name.ends_with(".bias")) continue;
     for (std::uint64_t i = 0; i < view.size; ++i)
       view.f32()[i] = 0.01f * static_cast<float>(i % 7) - 0.03f;
-  }
-}
-
-void expect_same_params(const mezo::CausalLM& a, const mezo::CausalLM& b) {
-  ASSERT_EQ(a.params().views().size(), b.params().views().size());
-  for (std::size_t v = 0; v < a.params().views().size(); ++v) {
-    const auto& x = a.params().views()[v];
-    const auto& y = b.params().views()[v];
-    ASSERT_EQ(x.name, y.name);
-    ASSERT_EQ(0, std::memcmp(x.data, y.data, x.bytes())) << x.name;
   }
 }
 

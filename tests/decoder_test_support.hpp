@@ -1,12 +1,27 @@
 // Small random decoders and batches for the CausalLM tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <cstring>
 #include <mezo/model/causal_lm.hpp>
 #include <mezo/model/decoder_config.hpp>
 #include <vector>
 
 namespace mezo_test {
+
+// The same tensors, by name and order, with the same bits (a save and load
+// round trip, an export at f32).
+inline void expect_same_params(const mezo::CausalLM& a, const mezo::CausalLM& b) {
+  ASSERT_EQ(a.params().views().size(), b.params().views().size());
+  for (std::size_t v = 0; v < a.params().views().size(); ++v) {
+    const auto& x = a.params().views()[v];
+    const auto& y = b.params().views()[v];
+    ASSERT_EQ(x.name, y.name);
+    ASSERT_EQ(0, std::memcmp(x.data, y.data, x.bytes())) << x.name;
+  }
+}
 
 // A tiny Llama: grouped-query attention (4 heads, 2 key/value heads).
 inline mezo::DecoderConfig tiny_llama_config(bool tied = true) {

@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <mezo/model/causal_lm.hpp>
 #include <mezo/text/tokenizer.hpp>
@@ -17,6 +16,7 @@
 #include <numeric>
 #include <vector>
 
+#include "decoder_test_support.hpp"
 #include "real_model_support.hpp"
 #include "test_support.hpp"
 
@@ -114,13 +114,8 @@ TEST(SmolLM2, F32GgufExportLoadsBackBitIdenticalWithItsTokenizer) {
   mezo::CausalLM& model = smollm2(path);
   model.save_gguf(dir / "smollm2-f32.gguf");
   const auto loaded = mezo::CausalLM::load(dir / "smollm2-f32.gguf", {.num_threads = 2});
-  ASSERT_EQ(loaded.params().views().size(), model.params().views().size());
-  for (std::size_t v = 0; v < model.params().views().size(); ++v) {
-    const auto& a = model.params().views()[v];
-    const auto& b = loaded.params().views()[v];
-    ASSERT_EQ(a.name, b.name);
-    ASSERT_EQ(0, std::memcmp(a.data, b.data, a.bytes())) << a.name;
-  }
+  mezo_test::expect_same_params(model, loaded);
+  if (HasFatalFailure()) return;
   const auto original = mezo::load_tokenizer(path);
   const auto exported = mezo::load_tokenizer(dir / "smollm2-f32.gguf");
   const std::string text = "Hello world! 123 Café déjà vu. <|im_start|>user";

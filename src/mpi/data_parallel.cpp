@@ -17,10 +17,13 @@
 #include "mezo/distributed.hpp"
 #include "mezo/error.hpp"
 #include "mezo/objective.hpp"
+#include "mpi/unaligned_load.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
 namespace {
+
+using mpi_detail::load;
 
 // Each rank's block: this header, then its shard's losses (doubles).
 struct LossHeader {
@@ -29,13 +32,6 @@ struct LossHeader {
   std::uint64_t failed;   // 1: this rank's loss function threw
 };
 static_assert(sizeof(LossHeader) == 24);
-
-template <typename T>
-T load(const std::byte* p) {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
-  return value;
-}
 
 }  // namespace
 

@@ -16,11 +16,14 @@
 
 #include "mezo/distributed.hpp"
 #include "mezo/error.hpp"
+#include "mpi/unaligned_load.hpp"
 #include "step_outcome.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
 namespace {
+
+using mpi_detail::load;
 
 struct ProbeHeader {
   std::uint64_t step_seed;  // ranks must agree
@@ -36,13 +39,6 @@ struct ProbeRecord {
   ProbeState state;
 };
 static_assert(sizeof(ProbeHeader) == 24 && sizeof(ProbeRecord) == 24);
-
-template <typename T>
-T load(const std::byte* p) {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
-  return value;
-}
 
 }  // namespace
 

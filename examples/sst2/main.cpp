@@ -28,6 +28,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The paper's spelling of its settings in --help: 1e-4, 0.1, 0.
+std::string short_float(float value) {
+  if (value <= 0.0f || value >= 0.05f) return fmt::format("{:g}", value);
+  std::string s = fmt::format("{:.0e}", value);  // 1e-04
+  if (std::stof(s) != value) s = fmt::format("{:e}", value);
+  if (const auto e = s.find("e-0"); e != std::string::npos) s.erase(e + 2, 1);
+  return s;
+}
+
 void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, double& mpi_timeout) {
   cmd.add_option("--model", o.model_dir,
                  "the model: a Hugging Face folder (config.json, model.safetensors, tokenizer "
@@ -78,18 +87,32 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "prompt tokens (a causal LM's longest label word included); sentences are cut "
                  "from the tail")
       ->capture_default_str();
-  cmd.add_option("--lr", o.lr, "learning rate (default: 1e-6; --peft lora 1e-4, prefix 1e-2)");
-  cmd.add_option("--eps", o.eps, "perturbation scale (default: 1e-3; --peft prefix 1e-1)");
-  cmd.add_option("--weight-decay", o.weight_decay,
-                 "weight decay, not on biases and norms (default: 0; --peft lora 0.1)");
+  using sst2::kCausalLmDefaults, sst2::kMaskedLmDefaults;
+  using sst2::kFullDefaults, sst2::kLoraDefaults, sst2::kPrefixDefaults;
+  cmd.add_option("--lr", o.lr,
+                 fmt::format("learning rate (default: {}; --peft lora {}, prefix {})",
+                             short_float(kFullDefaults.lr), short_float(kLoraDefaults.lr),
+                             short_float(kPrefixDefaults.lr)));
+  cmd.add_option("--eps", o.eps,
+                 fmt::format("perturbation scale (default: {}; --peft lora {}, prefix {})",
+                             short_float(kFullDefaults.eps), short_float(kLoraDefaults.eps),
+                             short_float(kPrefixDefaults.eps)));
+  cmd.add_option(
+      "--weight-decay", o.weight_decay,
+      fmt::format("weight decay, not on biases and norms (default: {}; --peft lora {}, prefix {})",
+                  short_float(kFullDefaults.weight_decay), short_float(kLoraDefaults.weight_decay),
+                  short_float(kPrefixDefaults.weight_decay)));
   cmd.add_option("--steps", o.steps,
-                 "MeZO steps (default: 100000 for masked LMs, 20000 for causal LMs)");
+                 fmt::format("MeZO steps (default: {} for masked LMs, {} for causal LMs)",
+                             kMaskedLmDefaults.steps, kCausalLmDefaults.steps));
   cmd.add_option("--eval-every", o.eval_every,
-                 "dev evaluation interval in steps (default: 10000 for masked LMs, 4000 for "
-                 "causal LMs)");
+                 fmt::format("dev evaluation interval in steps (default: {} for masked LMs, {} "
+                             "for causal LMs)",
+                             kMaskedLmDefaults.eval_every, kCausalLmDefaults.eval_every));
   cmd.add_option("--batch", o.batch_size,
-                 "examples per step (default: 64 for masked LMs, 16 for causal LMs; the default "
-                 "is capped at the training set)");
+                 fmt::format("examples per step (default: {} for masked LMs, {} for causal LMs; "
+                             "the default is capped at the training set)",
+                             kMaskedLmDefaults.batch_size, kCausalLmDefaults.batch_size));
   cmd.add_option("--seed", o.seed, "run seed (perturbations and batches)")->capture_default_str();
   cmd.add_option("--threads", o.threads, "CPU threads, 0 = all")->capture_default_str();
   cmd.add_flag("!--no-exact-restore", o.exact_restore,
@@ -105,8 +128,7 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
       ->capture_default_str();
   cmd.add_option("--peft", o.peft,
                  "full (every weight), lora or prefix (parameter-efficient MeZO; their lr, eps "
-                 "and weight decay default to the paper's: lora 1e-4, 1e-3, 0.1; prefix 1e-2, "
-                 "1e-1, 0)")
+                 "and weight decay default to the paper's: see --lr, --eps, --weight-decay)")
       ->capture_default_str();
   cmd.add_option("--lora-rank", o.lora_rank, "LoRA rank r")->capture_default_str();
   cmd.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scale alpha / r)")

@@ -158,13 +158,16 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family) {
                  : causal                 ? "sampled"
                                           : "kshot";
   }
-  set("--batch", o.batch_size, causal ? 16 : 64);
-  set("--steps", o.steps, causal ? std::int64_t{20000} : std::int64_t{100000});
-  set("--eval-every", o.eval_every, causal ? std::int64_t{4000} : std::int64_t{10000});
-  const bool lora = o.peft == "lora", prefix = o.peft == "prefix";
-  set("--lr", o.lr, lora ? 1e-4f : prefix ? 1e-2f : 1e-6f);
-  set("--eps", o.eps, prefix ? 1e-1f : 1e-3f);
-  set("--weight-decay", o.weight_decay, lora ? 0.1f : 0.0f);
+  const FamilyDefaults& run = causal ? kCausalLmDefaults : kMaskedLmDefaults;
+  set("--batch", o.batch_size, run.batch_size);
+  set("--steps", o.steps, run.steps);
+  set("--eval-every", o.eval_every, run.eval_every);
+  const PeftDefaults& peft = o.peft == "lora"     ? kLoraDefaults
+                             : o.peft == "prefix" ? kPrefixDefaults
+                                                  : kFullDefaults;
+  set("--lr", o.lr, peft.lr);
+  set("--eps", o.eps, peft.eps);
+  set("--weight-decay", o.weight_decay, peft.weight_decay);
 }
 
 }  // namespace sst2

@@ -13,6 +13,22 @@
 
 namespace sst2 {
 
+// The MeZO paper's settings (../shared/guide/MEZO.md), which apply_defaults
+// fills in for a new run and --help prints: by model family...
+struct FamilyDefaults {
+  int batch_size;
+  std::int64_t steps, eval_every;
+};
+inline constexpr FamilyDefaults kMaskedLmDefaults{64, 100000, 10000};  // RoBERTa, k-shot
+inline constexpr FamilyDefaults kCausalLmDefaults{16, 20000, 4000};    // OPT, 1000 + 500 sampled
+// ... and by PEFT mode.
+struct PeftDefaults {
+  float lr, eps, weight_decay;
+};
+inline constexpr PeftDefaults kFullDefaults{1e-6f, 1e-3f, 0.0f};
+inline constexpr PeftDefaults kLoraDefaults{1e-4f, 1e-3f, 0.1f};
+inline constexpr PeftDefaults kPrefixDefaults{1e-2f, 1e-1f, 0.0f};
+
 struct TrainOptions {
   std::filesystem::path model_dir;  // HF folder of either family, or a .gguf file (required)
   std::filesystem::path data_dir = "../shared/data/SST-2";
@@ -29,12 +45,12 @@ struct TrainOptions {
   std::string head = "auto";                // auto | mlm | cosine | lm
   float cosine_scale = 20.0f;
   PromptOptions prompt;
-  float lr = 1e-6f;
-  float eps = 1e-3f;
-  float weight_decay = 0.0f;
-  std::int64_t steps = 100000;
-  std::int64_t eval_every = 10000;
-  int batch_size = 64;
+  float lr = kFullDefaults.lr;
+  float eps = kFullDefaults.eps;
+  float weight_decay = kFullDefaults.weight_decay;
+  std::int64_t steps = kMaskedLmDefaults.steps;
+  std::int64_t eval_every = kMaskedLmDefaults.eval_every;
+  int batch_size = kMaskedLmDefaults.batch_size;
   std::uint64_t seed = 42;  // run seed: z and batches
   int threads = 0;          // 0 = all cores
   bool exact_restore = true;
@@ -73,12 +89,8 @@ TrainOptions options_from_json(const nlohmann::json& j);
 void validate(const TrainOptions& o);
 
 // Fills in, for a new run, whatever the user did not give, with the MeZO
-// paper's settings for the model family and PEFT mode:
-//   masked LM (RoBERTa): k-shot data, batch 64, 100,000 steps, dev every 10,000;
-//   causal LM (OPT):     1000 train / 500 dev sampled, batch 16, 20,000 steps,
-//                        dev every 4,000;
-//   lr, eps, weight decay: full 1e-6, 1e-3, 0; LoRA 1e-4, 1e-3, 0.1;
-//                        prefix 1e-2, 1e-1, 0.
+// paper's settings for the model family and PEFT mode (the tables above; the
+// data: k-shot for masked LMs, 1000 train / 500 dev sampled for causal LMs).
 // --protocol auto becomes "sampled" when --num-train or --num-dev was given,
 // "kshot" when --k was, else the family's. Throws mezo::Error when options of
 // both protocols were given.

@@ -4,6 +4,8 @@
 // prefix is exactly a key/value cache of its tokens.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mezo/mezo.hpp>
 #include <mezo/model/causal_lm.hpp>
@@ -141,6 +143,59 @@ TEST(CausalLMPeft, RealActivationPrefixIsAKeyValueCacheOfItsTokens) {
     for (std::size_t i = 0; i < want.size(); ++i)
       ASSERT_NEAR(with_prefix[i], want[i], 1e-4) << "logit " << i;
   }
+}
+
+// Export of a LoRA model at SmolLM2's width (2 threads, so the projections are
+// cut into pieces): merged, the base weights alone give the adapted model, a
+// merged forward notices trained factors, unmerging restores the base bit for
+// bit, and the merged model saves as a plain GGUF file that is the same model.
+TEST(CausalLMPeft, MergedLoraIsTheAdaptedModelAndExportsAsAPlainGguf) {
+  auto model = mezo::CausalLM::random(mezo_test::smollm2_width_config(), 8, {.num_threads = 2});
+  model.enable_lora({.rank = 8, .seed = 5});
+  // B away from zero, as after training.
+  mezo::perturb_inplace(model.peft_params(), *mezo::gaussian_perturbation(), 7, 0.05f);
+  const auto batch = decoder_batch(4, 24, 8, 2048);
+  const auto unmerged = all_logits(model, batch);
+  const auto base = copy_of(model.params());
+  model.merge_lora();
+  EXPECT_TRUE(model.lora_merged());
+  EXPECT_NE(copy_of(model.params()), base) << "the merge did not reach the base weights";
+  const auto merged = all_logits(model, batch);
+  double max_ref = 0, max_diff = 0;
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    max_ref = std::max(max_ref, std::abs(double(unmerged[i])));
+    max_diff = std::max(max_diff, std::abs(double(merged[i]) - unmerged[i]));
+  }
+  EXPECT_LE(max_diff, 1e-5 * max_ref) << "merged vs unmerged, max |diff| " << max_diff;
+
+  mezo_test::TempDir dir;
+  model.save_gguf(dir / "merged.gguf");
+  auto exported = mezo::CausalLM::load(dir / "merged.gguf", {.num_threads = 2});
+  EXPECT_EQ(all_logits(exported, batch), merged) << "the exported file is not the merged model";
+
+  // Training while merged: the forward notices the factors changed.
+  mezo::perturb_inplace(model.peft_params(), *mezo::gaussian_perturbation(), 9, 1e-3f);
+  EXPECT_CONTAINS(error_of([&] { all_logits(model, batch); }, mezo::ErrorCode::invalid_argument),
+                  "changed while merged");
+  mezo::perturb_inplace(model.peft_params(), *mezo::gaussian_perturbation(), 9, -1e-3f);
+  model.unmerge_lora();
+  EXPECT_FALSE(model.lora_merged());
+  EXPECT_EQ(copy_of(model.params()), base) << "unmerge did not restore the base bit for bit";
+}
+
+TEST(CausalLMPeft, MergeIsCheckedAgainstTheLoraState) {
+  auto model = mezo::CausalLM::random(tiny_llama_config(), 3, {.num_threads = 1});
+  const auto code = mezo::ErrorCode::invalid_argument;
+  EXPECT_CONTAINS(error_of([&] { model.merge_lora(); }, code), "LoRA is not enabled");
+  EXPECT_CONTAINS(error_of([&] { model.unmerge_lora(); }, code), "not merged");
+  model.enable_lora({});
+  model.merge_lora();
+  EXPECT_CONTAINS(error_of([&] { model.merge_lora(); }, code), "already merged");
+  EXPECT_CONTAINS(error_of([&] { model.enable_prefix({}); }, code), "while LoRA is merged");
+  model.unmerge_lora();
+  const std::size_t lora_tensors = model.peft_params().views().size();
+  model.enable_prefix({.tokens = 2});  // unmerged, a prefix may join LoRA
+  EXPECT_EQ(model.peft_params().views().size(), lora_tensors + 4);  // 2 layers' keys and values
 }
 
 TEST(CausalLMPeft, EmptyPrefixIsTheBaseModelAndOptionsAreChecked) {

@@ -68,11 +68,12 @@ int export_run(const ExportOptions& e) {
   RunStart run = start_run(cli, /*resume=*/true);
   TrainOptions& o = run.options;
   if (e.threads > 0) o.threads = e.threads;
-  if (o.peft != "full") {
+  if (o.peft == "prefix") {
     fail(
-        fmt::format("{} is a --peft {} run: export writes full-parameter runs only (the "
-                    "adapters are not merged into a model file yet)",
-                    e.run.string(), o.peft));
+        fmt::format("{} is a --peft prefix run: its trained keys and values have no place in a "
+                    "model file (GGUF and Hugging Face checkpoints hold weights only); export "
+                    "writes full-parameter and LoRA runs",
+                    e.run.string()));
   }
   const RunState& state = run.state;
   if (state.best_step < 0) fail(fmt::format("{} has no dev evaluation yet", e.run.string()));
@@ -80,6 +81,10 @@ int export_run(const ExportOptions& e) {
   const auto perturbation = mezo::gaussian_perturbation({.num_threads = o.threads});
   load_checked(o, run.previous);  // checks the model is the run's, before any replay
   const auto best = load_weights_at(o, *perturbation, state.best_step);
+  // LoRA: the factors folded into the weights they adapt, so that the file is
+  // a plain model. Its test accuracy may differ from the run's by a rare
+  // flip: W + s·B·A is rounded once more than the run's x·W + s·(x·A)·B.
+  if (o.peft == "lora") best->merge_lora();
   std::fprintf(stderr, "writing %s\n", e.to.c_str());
   write_model(*best, o, e);
 

@@ -1,5 +1,5 @@
 // LoRA on any model family: y = x·Wᵀ + b + (alpha / rank)·(x·Aᵀ)·Bᵀ, never
-// merged while training (see mezo/model/peft.hpp and MaskedLM::merge_lora).
+// merged while training (see mezo/model/peft.hpp and LanguageModel::merge_lora).
 // The model names its adaptable projections (LoraSite); this file validates,
 // lays out, initialises, applies and merges the factors.
 #include <fmt/format.h>

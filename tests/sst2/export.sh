@@ -4,9 +4,10 @@
 # Llama and a random RoBERTa with real vocabularies), loaded back, and their
 # test accuracy measured from the file: at F32 it must equal the run's own
 # (the same bits) and the file must be the one the run stopped at its best step
-# exports; a q8_0 file must load and be measured. Then what export
-# refuses: a folder without a run, a PEFT run, a GGUF-sourced run into a
-# folder or a folder-sourced one into GGUF, a masked LM into GGUF, a bad --type.
+# exports; a q8_0 file must load and be measured; a LoRA run exports merged.
+# Then what export refuses: a folder without a run, a prefix run, a GGUF-sourced
+# run into a folder or a folder-sourced one into GGUF, a masked LM into GGUF, a
+# bad --type.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared tokenizers/roberta-base/vocab.json tokenizers/roberta-base/merges.txt SST-2/glue/train.tsv \
   SST-2/glue/dev.tsv SST-2/k-shot/16-42/train.tsv
@@ -72,9 +73,25 @@ export_run hfenc hfenc-export
   fail "the exported RoBERTa folder measures $(json_get hfenc.export.json 'j')"
 note "Hugging Face folders (Llama, RoBERTa): the run's test accuracy"
 
-train lora dec --peft lora
+# LoRA: the factors merged into the weights, a plain GGUF file that mezo-sst2
+# trains from. The merged sum is rounded once more than the run's forward, so a
+# sentence could flip in principle; on this fixture none does, while the
+# unmerged base would measure the zero-shot 54.2% instead of the run's 50.0%.
+train lora "$FIXTURE" --peft lora
+export_run lora lora-merged.gguf
+[[ $(json_get lora.export.json 'j["test_accuracy"] == j["run_test_accuracy"]') == True ]] ||
+  fail "the merged LoRA export measures $(json_get lora.export.json 'j')"
+cmp -s lora-merged.gguf "$FIXTURE" && fail "the merged LoRA export holds the fixture's weights"
+"$SST2" train --model lora-merged.gguf --data "$SHARED/SST-2" --num-train 32 --num-dev 16 \
+  --max-eval-examples 24 --steps 1 --eval-every 1 --threads 1 --out lora-reload >lora-reload.log 2>&1 ||
+  { cat lora-reload.log; fail "mezo-sst2 cannot train from the merged LoRA export"; }
+grep -q "^llama lora-merged.gguf, full-parameter: 26784 trainable parameters" lora-reload.log ||
+  { cat lora-reload.log; fail "the merged LoRA export is not a plain 26784-parameter llama"; }
+note "LoRA: merged into a plain GGUF file that measures the run's test accuracy"
+
+train prefix dec --peft prefix
 expect_error no_run "no run.json" export --out nowhere --to x.gguf
-expect_error peft "is a --peft lora run" export --out lora --to lora.gguf
+expect_error prefix "is a --peft prefix run" export --out prefix --to prefix.gguf
 expect_error gguf_to_folder "give a path ending in .gguf" export --out gguf --to folder
 expect_error encoder_to_gguf "GGUF export is for causal LMs" export --out hfenc --to enc.gguf
 expect_error folder_to_gguf "give a folder" export --out hfdec --to dec.gguf

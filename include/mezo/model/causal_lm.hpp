@@ -62,6 +62,11 @@ class MEZO_API CausalLM final : public LanguageModel {
   // bad options or enabling a method twice.
   void enable_lora(const LoraOptions& options) override;
   void enable_prefix(const PrefixOptions& options) override;
+  // LoRA export (LanguageModel::merge_lora): merged, save_gguf writes the
+  // adapted model as a plain checkpoint that llama.cpp runs.
+  void merge_lora() override;
+  void unmerge_lora() override;
+  bool lora_merged() const override;
   // The vocabulary ids whose keys and values initialised the prefix (empty
   // for a random init), in position order.
   std::span<const std::int32_t> prefix_token_ids() const;

@@ -42,6 +42,19 @@ class MEZO_API LanguageModel {
   virtual const ParamSet& peft_params() const = 0;
   virtual void enable_lora(const LoraOptions& options) = 0;
   virtual void enable_prefix(const PrefixOptions& options) = 0;
+  // Export of a LoRA model: merge_lora() folds (alpha / rank)·B·A into each
+  // adapted W, so that the base weights alone (save_pretrained, a decoder's
+  // save_gguf) are the adapted model, and keeps a copy of the original
+  // matrices (the adapted ones only), so that unmerge_lora() restores them
+  // bit for bit rather than subtracting (which would leave rounding in the
+  // frozen base). While merged the forward uses W alone, and a forward that
+  // finds the LoRA factors changed since the merge throws mezo::Error:
+  // training a merged model would perturb factors that never reach the
+  // forward (the reference RoBERTa code's "MeZO (LoRA)" trap). Throws
+  // mezo::Error without LoRA, or when already (un)merged.
+  virtual void merge_lora() = 0;
+  virtual void unmerge_lora() = 0;
+  virtual bool lora_merged() const = 0;
 
   // Scores (logits) for each query: out[q × n + j] is the score of
   // vocab_ids[j] (or of id j, n = vocab_size(), when vocab_ids is empty) at

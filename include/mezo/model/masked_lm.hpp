@@ -112,18 +112,10 @@ class MEZO_API MaskedLM final : public LanguageModel {
   // frozen model computes at position i of this sequence.
   std::span<const std::int32_t> prefix_token_ids() const;
 
-  // Export: merge_lora() folds (alpha / rank)·B·A into each adapted W so the
-  // base weights alone (save_pretrained) give the adapted model, and keeps a
-  // copy of the original matrices (the targeted ones only), so unmerge_lora()
-  // restores them bit for bit rather than subtracting (which would leave
-  // rounding in the frozen base). While merged the forward uses W alone; a
-  // forward that finds the LoRA factors changed since the merge throws
-  // mezo::Error: training a merged model would perturb factors that never
-  // reach the forward (the reference RoBERTa code's "MeZO (LoRA)" trap).
-  // Throws mezo::Error without LoRA, or when already (un)merged.
-  void merge_lora();
-  void unmerge_lora();
-  bool lora_merged() const;
+  // LoRA export (LanguageModel::merge_lora).
+  void merge_lora() override;
+  void unmerge_lora() override;
+  bool lora_merged() const override;
 
  private:
   struct Impl;

@@ -57,13 +57,15 @@ struct CausalLM::Impl {
 
   int threads() const { return model::resolve_threads(options.num_threads); }
 
-  // The trained model (LoRA and prefix when enabled), or the frozen base.
+  // The trained model (LoRA and prefix when enabled), or the frozen base. A
+  // merged LoRA is in the base weights already.
   model::llama::Adapters adapters(bool use_peft) const {
     if (!use_peft) return {};
-    return {.lora = &lora, .prefix = &prefix, .buffer = &peft};
+    return {.lora = lora.merged ? nullptr : &lora, .prefix = &prefix, .buffer = &peft};
   }
 
   void run(const TokenBatch& batch, bool use_peft, std::vector<float>* capture = nullptr) {
+    if (use_peft && lora.merged) model::check_merged_factors(lora, peft);
     forward.run(config, weights, inv_freq, adapters(use_peft), batch, threads(), capture);
   }
 };
@@ -142,6 +144,7 @@ void CausalLM::enable_prefix(const PrefixOptions& options) {
   Impl& m = *impl_;
   if (m.prefix.enabled)
     peft_error("prefix tuning is already enabled (enable_prefix may be called once)");
+  if (m.lora.merged) peft_error("enable_prefix while LoRA is merged: unmerge_lora() first");
   const DecoderConfig& c = m.config;
   const model::PrefixShape shape{.layers = c.num_hidden_layers,
                                  .width = c.num_key_value_heads * c.head_dim,
@@ -167,6 +170,21 @@ void CausalLM::enable_prefix(const PrefixOptions& options) {
 }
 
 std::span<const std::int32_t> CausalLM::prefix_token_ids() const { return impl_->prefix.token_ids; }
+
+void CausalLM::merge_lora() {
+  Impl& m = *impl_;
+  if (!m.lora.enabled) peft_error("merge_lora: LoRA is not enabled");
+  if (m.lora.merged) peft_error("merge_lora: LoRA is already merged");
+  model::merge_lora(m.lora, m.peft);
+}
+
+void CausalLM::unmerge_lora() {
+  Impl& m = *impl_;
+  if (!m.lora.merged) peft_error("unmerge_lora: LoRA is not merged");
+  model::unmerge_lora(m.lora);
+}
+
+bool CausalLM::lora_merged() const { return impl_->lora.merged; }
 
 void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
                       std::span<const std::int32_t> vocab_ids, std::span<float> out) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "byte_token.hpp"
+
 namespace mezo_test {
 
 namespace fs = std::filesystem;
@@ -82,28 +84,6 @@ inline std::string error_of(const std::function<void()>& f, mezo::ErrorCode code
   }
   ADD_FAILURE() << "did not throw";
   return {};
-}
-
-// GPT-2's byte-to-unicode spelling of one byte (bytes_to_unicode() in its
-// encoder.py), written independently of the library's: for small byte-level
-// vocabularies in tests.
-inline std::string byte_token(int b) {
-  const auto printable = [](int x) {
-    return (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE;
-  };
-  int cp = b;
-  if (!printable(b)) {
-    cp = 256;
-    for (int x = 0; x < b; ++x) cp += printable(x) ? 0 : 1;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
 }
 
 }  // namespace mezo_test

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../../byte_token.hpp"
 #include "../fuzz_target.hpp"
 #include "mezo/text/tokenizer.hpp"
 
@@ -13,20 +14,7 @@ namespace {
 
 std::unique_ptr<mezo::Tokenizer> make(mezo::BpePreTokenizer pre) {
   mezo::ByteLevelBpeVocabulary v;
-  // GPT-2's byte-to-unicode spelling of each byte.
-  int next = 256;
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-    const int cp = printable ? b : next++;
-    std::string s;
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else {
-      s += static_cast<char>(0xC0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    v.tokens.push_back(s);
-  }
+  for (int b = 0; b < 256; ++b) v.tokens.push_back(mezo_test::byte_token(b));
   for (const char* t : {"Ġt", "he", "Ġthe", "Ġ1", "12", "Ġa", "<|im_end|>"}) v.tokens.push_back(t);
   v.merges = {"Ġ t", "h e", "Ġt he", "Ġ 1", "1 2", "Ġ a"};
   v.token_types.assign(v.tokens.size(), 1);

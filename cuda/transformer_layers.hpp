@@ -1,6 +1,6 @@
 // The transformer's building blocks on the GPU: the device twins of
 // src/model/ops/ops.hpp (and of the embedding sum and masked-LM head
-// gathers in src/model/masked_lm.cpp), over row-major fp32 arrays in device
+// gathers in src/model/bert/masked_lm.cpp), over row-major fp32 arrays in device
 // memory, with the same shapes and semantics. Shapes are (rows, columns).
 //
 // Every function enqueues its work on ctx.stream() and returns without

@@ -1,6 +1,6 @@
 // The CUDA backend's Context and transformer kernels (cuda/) against their CPU
 // twins (src/model/ops/ops.hpp and the embedding sum and masked-LM head of
-// src/model/masked_lm.cpp). The kernel cases need a GPU and skip, saying why,
+// src/model/bert/masked_lm.cpp). The kernel cases need a GPU and skip, saying why,
 // without one; the Context error cases run everywhere.
 //
 // Tolerances. The GPU and the CPU do the same fp32 operations, but sums (GEMMs,
@@ -319,7 +319,7 @@ TEST(CudaLayers, EmbeddingsMatchTheCpuForward) {
   }
   for (const bool with_types : {false, true}) {
     std::vector<float> want(n * h);
-    for (std::int64_t i = 0; i < n; ++i) {  // src/model/masked_lm.cpp's sum, in its order
+    for (std::int64_t i = 0; i < n; ++i) {  // src/model/bert/masked_lm.cpp's sum, in its order
       const float* w = word.data() + ids[i] * h;
       const float* p = position.data() + positions[i] * h;
       const float* t = token_type.data() + (with_types ? token_types[i] * h : 0);
@@ -384,7 +384,7 @@ TEST(CudaLayers, MaskedLmHeadGathersMatchTheCpuHead) {
   const std::vector<std::int32_t> ids = {999, 7, 0, 500, 7};
   const std::int64_t nq = query_index.size(), columns = ids.size();
   std::vector<float> want(nq * columns), magnitude(nq * columns);
-  for (std::int64_t i = 0; i < nq; ++i) {  // src/model/masked_lm.cpp's loop
+  for (std::int64_t i = 0; i < nq; ++i) {  // src/model/bert/masked_lm.cpp's loop
     const float* x = hidden.data() + query_index[i] * h;
     for (std::int64_t j = 0; j < columns; ++j) {
       const float* d = decoder.data() + ids[j] * h;

@@ -3,7 +3,7 @@
 # trajectory log (which replays to the weights bit for bit), every metrics
 # line but its wall-clock time, and the results in run.json -- twice on one
 # thread and once on two. The model is big enough that the forward's matrix
-# products are cut into several pieces (src/model/cpu_layers.cpp, linear()),
+# products are cut into several pieces (src/model/ops/linear.cpp, linear()),
 # the part that used to depend on the thread count.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared tokenizers/bert-base-uncased/vocab.txt SST-2/k-shot/16-42/train.tsv \

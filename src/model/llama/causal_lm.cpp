@@ -18,7 +18,7 @@
 #include "model/llama/gguf_export.hpp"
 #include "model/llama/rope_frequencies.hpp"
 #include "model/ops/ops.hpp"
-#include "model/peft_state.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 

@@ -11,7 +11,7 @@
 #include "mezo/model/decoder_config.hpp"
 #include "model/llama/decoder_weights.hpp"
 #include "model/ops/ops.hpp"
-#include "model/peft_state.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model::llama {

@@ -1,4 +1,4 @@
-#include "model/weights.hpp"
+#include "model/bert/weights.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -10,8 +10,8 @@
 #include "model/batch_checks.hpp"
 #include "model/forward_support.hpp"
 #include "model/ops/ops.hpp"
-#include "model/peft_state.hpp"
-#include "model/weights.hpp"
+#include "model/peft/peft_state.hpp"
+#include "model/bert/weights.hpp"
 
 MEZO_BEGIN_NAMESPACE
 

@@ -1,6 +1,6 @@
 #include <utility>
 
-#include "model/peft_state.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model {

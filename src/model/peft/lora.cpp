@@ -11,7 +11,7 @@
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
 #include "model/ops/ops.hpp"
-#include "model/peft_state.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 

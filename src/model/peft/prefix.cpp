@@ -9,7 +9,7 @@
 
 #include "mezo/counter_rng.hpp"
 #include "mezo/error.hpp"
-#include "model/peft_state.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 

@@ -23,6 +23,22 @@ if(NOT MEZO_USE_OPENBLAS STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "libmezo OpenBLAS for matrix products: ${MEZO_WITH_OPENBLAS} ${MEZO_OPENBLAS_LIBRARY}")
+
+# oneDNN for the bf16 products of ComputePrecision::bf16 (model/ops/bf16_linear.cpp):
+# JIT kernels chosen from the CPU at run time (AVX512_BF16, AMX). Without it
+# libmezo still builds, and refuses bf16 with a clear error.
+set(MEZO_USE_ONEDNN "AUTO" CACHE STRING "bf16 compute through oneDNN: AUTO, ON or OFF")
+set(MEZO_WITH_ONEDNN OFF)
+if(NOT MEZO_USE_ONEDNN STREQUAL "OFF")
+  find_library(MEZO_DNNL_LIBRARY NAMES dnnl)
+  find_path(MEZO_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  if(MEZO_DNNL_LIBRARY AND MEZO_DNNL_INCLUDE_DIR)
+    set(MEZO_WITH_ONEDNN ON)
+  elseif(MEZO_USE_ONEDNN STREQUAL "ON")
+    message(FATAL_ERROR "MEZO_USE_ONEDNN=ON but oneDNN (libdnnl) was not found")
+  endif()
+endif()
+message(STATUS "libmezo oneDNN for bf16 compute: ${MEZO_WITH_ONEDNN} ${MEZO_DNNL_LIBRARY}")
 if(MEZO_BUILD_TESTS)
   find_package(GTest 1.12 REQUIRED CONFIG)
 endif()

@@ -9,6 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libeigen3-dev      # CPU linear algebra (transformer forward)
   libopenblas-openmp-dev  # Eigen's matrix products run on OpenBLAS (2x faster)
+  libdnnl-dev        # oneDNN: the bf16 matrix products of ComputePrecision::bf16
   libfmt-dev         # error messages
   nlohmann-json3-dev # config.json, vocab.json, safetensors headers
   libicu-dev         # Unicode categories and normalisation for the tokenizers

@@ -110,8 +110,10 @@ TEST(CausalLM, UntiedHeadStartsAsTheEmbeddingsAndIsSavedUntied) {
 
 // Thread-count determinism where it can break: SmolLM2's width, a batch of
 // 16 × 64, every product cut into pieces; the forward and a MeZO step give the
-// same bits on 1, 2 and 3 threads.
-TEST(CausalLM, ForwardAndStepBitsDoNotDependOnTheThreadCountAtRealWidth) {
+// same bits on 1, 2 and 3 threads, in fp32 and in bf16 compute.
+class CausalLMAtRealWidth : public testing::TestWithParam<mezo::ComputePrecision> {};
+
+TEST_P(CausalLMAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
   const auto config = mezo_test::smollm2_width_config();
   const auto batch = decoder_batch(16, 40, 2, config.vocab_size);  // 40..70 tokens
   std::vector<mezo::TokenQuery> last;
@@ -119,7 +121,8 @@ TEST(CausalLM, ForwardAndStepBitsDoNotDependOnTheThreadCountAtRealWidth) {
   const std::vector<std::int32_t> label_ids = {1109 % 2048, 1321};
   std::vector<std::vector<float>> logits, weights;
   for (int threads : {1, 2, 3}) {
-    auto model = mezo::CausalLM::random(config, 6, {.num_threads = threads});
+    auto model =
+        mezo::CausalLM::random(config, 6, {.num_threads = threads, .compute = GetParam()});
     logits.push_back(logits_of(model, batch, every_position(batch)));
     mezo::ZoSgd opt({.lr = 1e-3f, .eps = 1e-3f},
                     mezo::gaussian_perturbation({.num_threads = threads}));
@@ -144,6 +147,11 @@ TEST(CausalLM, ForwardAndStepBitsDoNotDependOnTheThreadCountAtRealWidth) {
         << "weights after a step on 1 and " << t + 1 << " threads differ";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Compute, CausalLMAtRealWidth,
+                         testing::Values(mezo::ComputePrecision::fp32,
+                                         mezo::ComputePrecision::bf16),
+                         [](const auto& info) { return mezo::to_string(info.param); });
 
 TEST(CausalLM, BadRequestsAreClearErrors) {
   auto model = mezo::CausalLM::random(tiny_llama_config(), 7, {.num_threads = 1});

@@ -6,13 +6,15 @@
 // be split across threads. A full batch of 16 × 64 and a batch of three ~10
 // token sentences (every projection then one piece, the case that broke) must
 // give the same bits on 1, 2 and 3 threads, through the forward and through
-// MeZO steps.
+// MeZO steps: in fp32 and in bf16 compute (ComputePrecision).
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
 #include <mezo/mezo.hpp>
 #include <vector>
+
+#include "test_support.hpp"
 
 namespace {
 
@@ -62,9 +64,10 @@ struct ThreadRun {
   std::uint64_t weights_after = 0;
 };
 
-ThreadRun run_on(int threads) {
+ThreadRun run_on(int threads, mezo::ComputePrecision compute) {
   const mezo::TransformerConfig config = minilm_shape();
-  mezo::MaskedLM model = mezo::MaskedLM::random(config, 2024, {.num_threads = threads});
+  mezo::MaskedLM model =
+      mezo::MaskedLM::random(config, 2024, {.num_threads = threads, .compute = compute});
   const mezo::TokenBatch big = batch_of(16, 64 - 3 * 15);  // 19 to 64 tokens: 16 × 64
   const mezo::TokenBatch small = batch_of(3, 8);           // 8, 11 and 14 tokens
   EXPECT_EQ(big.seq_len, 64);
@@ -108,11 +111,13 @@ ThreadRun run_on(int threads) {
   return run;
 }
 
-TEST(EncoderAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
-  const ThreadRun one = run_on(1);
+class EncoderAtRealWidth : public testing::TestWithParam<mezo::ComputePrecision> {};
+
+TEST_P(EncoderAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
+  const ThreadRun one = run_on(1, GetParam());
   for (const int threads : {2, 3}) {
     SCOPED_TRACE(testing::Message() << "1 vs " << threads << " threads");
-    const ThreadRun other = run_on(threads);
+    const ThreadRun other = run_on(threads, GetParam());
     EXPECT_TRUE(same_bits(one.big_pooled, other.big_pooled)) << "mean_pooled, 16 × 64";
     EXPECT_TRUE(same_bits(one.big_hidden, other.big_hidden)) << "last_hidden_state, 16 × 64";
     EXPECT_TRUE(same_bits(one.small_pooled, other.small_pooled)) << "mean_pooled, 3 short rows";
@@ -122,5 +127,10 @@ TEST(EncoderAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
     EXPECT_EQ(one.weights_after, other.weights_after) << "the weights after the steps";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Compute, EncoderAtRealWidth,
+                         testing::Values(mezo::ComputePrecision::fp32,
+                                         mezo::ComputePrecision::bf16),
+                         [](const auto& info) { return mezo::to_string(info.param); });
 
 }  // namespace

@@ -3,13 +3,15 @@
 // (tests/fixtures/decoder/smollm2_reference.json, made by
 // tools/make_real_model_reference.py): " Paris" after "The capital of France
 // is", the NLL of a 98-token paragraph (RoPE pairing shows on long text), the
-// SST-2 label words' logits; and export to F32 GGUF that loads back bit for
-// bit with the tokenizer carried over. Skips, saying how to fetch the model,
+// SST-2 label words' logits; export to F32 GGUF that loads back bit for bit
+// with the tokenizer carried over; and bf16 compute's projected gradients
+// against fp32's. Skips, saying how to fetch the model,
 // when it is not there (tools/fetch_model.sh SmolLM2-135M-Instruct).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
+#include <mezo/mezo.hpp>
 #include <mezo/model/causal_lm.hpp>
 #include <mezo/text/tokenizer.hpp>
 #include <nlohmann/json.hpp>
@@ -121,6 +123,80 @@ TEST(SmolLM2, F32GgufExportLoadsBackBitIdenticalWithItsTokenizer) {
   const std::string text = "Hello world! 123 Café déjà vu. <|im_start|>user";
   EXPECT_EQ(exported->encode(text), original->encode(text));
   EXPECT_EQ(exported->special_tokens().end, original->special_tokens().end);
+}
+
+// bf16 compute (mezo::ComputePrecision) where it matters: MeZO's projected
+// gradient (ℓ+ − ℓ−)/2ε on the real model, the SST-2 prompt and a fixed
+// batch of 16 reviews, for 8 directions z. bf16 adds noise to it: the
+// rounding of the activations and, about as much, of the perturbed weights
+// (ε = 1e-3 is a few bf16 steps of a typical weight, so round(w ± εz) carries
+// the perturbation only approximately; measured by rounding each alone).
+// Measured on 2026-12-07: bf16 − fp32 up to 0.23 of the fp32 gradients
+// spread (RMS), correlation 0.99. Bounds: 0.4 and 0.9.
+TEST(SmolLM2, Bf16ProjectedGradientsTrackFp32) {
+  REQUIRE_SMOLLM2_GGUF(path);
+  const auto tokenizer = mezo::load_tokenizer(path);
+  const std::vector<std::string> reviews = {
+      "a gorgeous, witty, seductive movie.",
+      "the plot is nothing but boilerplate cliches from start to finish.",
+      "an utterly charming and hilarious film that reminded me why i love movies.",
+      "it's a bad sign when you're rooting for the film to end.",
+      "the performances are uniformly excellent.",
+      "a dull, simple-minded and stereotypical tale of drugs, death and mind-numbing indifference.",
+      "one of the greatest family-oriented fantasy-adventure movies ever.",
+      "the jokes are flat, and the action looks fake.",
+      "a moving and important film.",
+      "too long, too repetitive, and takes way too many years to resolve.",
+      "beautifully observed, miraculously unsentimental comedy-drama.",
+      "an ugly, pointless, stupid movie.",
+      "the film is powerful, accessible and funny.",
+      "it never finds a tone and never gets going.",
+      "a warm, funny, engaging film.",
+      "nothing happens, and it happens to flat characters.",
+  };
+  std::vector<std::vector<std::int32_t>> rows;
+  for (const std::string& review : reviews) rows.push_back(tokenizer->encode(review + " It was"));
+  const auto batch = mezo::TokenBatch::pad(rows, 0);
+  std::vector<mezo::TokenQuery> last;
+  std::vector<std::int32_t> labels;
+  for (std::int64_t r = 0; r < batch.rows; ++r) {
+    last.push_back({r, batch.lengths[r] - 1});
+    labels.push_back(static_cast<std::int32_t>((r + 1) % 2));  // the list alternates great, terrible
+  }
+  const std::vector<std::int32_t> label_ids = {tokenizer->encode(" terrible").at(0),
+                                               tokenizer->encode(" great").at(0)};
+  constexpr int kDirections = 8;
+  std::vector<std::vector<float>> grads;
+  for (const auto compute : {mezo::ComputePrecision::fp32, mezo::ComputePrecision::bf16}) {
+    auto model = mezo::CausalLM::load(path, {.num_threads = 2, .compute = compute});
+    std::vector<float> logits(last.size() * 2);
+    const mezo::CrossEntropy cross_entropy;
+    const auto loss = [&] {
+      model.logits(batch, last, label_ids, logits);
+      return cross_entropy({logits.data(), batch.rows, 2}, labels);
+    };
+    mezo::ZoSgd probe({.lr = 0.0f, .eps = 1e-3f});  // lr 0: the weights stay put
+    grads.emplace_back();
+    for (int d = 0; d < kDirections; ++d) {
+      const mezo::StepResult r = mezo::step(model.params(), probe, loss, 100 + d);
+      ASSERT_EQ(r.status, mezo::StepStatus::ok) << r.message;
+      grads.back().push_back(r.projected_grad);
+    }
+  }
+  double spread = 0, dot = 0, norm16 = 0;
+  for (int d = 0; d < kDirections; ++d) {
+    spread += double{grads[0][d]} * grads[0][d];
+    dot += double{grads[0][d]} * grads[1][d], norm16 += double{grads[1][d]} * grads[1][d];
+  }
+  const double correlation = dot / std::sqrt(spread * norm16);  // about 0: both have mean ~0
+  spread = std::sqrt(spread / kDirections);
+  for (int d = 0; d < kDirections; ++d) {
+    std::printf("direction %d: projected gradient fp32 %+.4f, bf16 %+.4f\n", d, grads[0][d],
+                grads[1][d]);
+    EXPECT_NEAR(grads[1][d], grads[0][d], 0.4 * spread) << "direction " << d;
+  }
+  std::printf("correlation %.4f, fp32 spread %.4f\n", correlation, spread);
+  EXPECT_GT(correlation, 0.9);
 }
 
 }  // namespace

@@ -12,11 +12,19 @@
 #include <functional>
 #include <iterator>
 #include <mezo/error.hpp>
+#include <mezo/model/language_model.hpp>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "byte_token.hpp"
+
+// GoogleTest prints a ComputePrecision parameter by name ("fp32", "bf16")
+// instead of as a 4-byte object (found by argument-dependent lookup).
+MEZO_BEGIN_NAMESPACE
+inline void PrintTo(ComputePrecision precision, std::ostream* out) { *out << to_string(precision); }
+MEZO_END_NAMESPACE
 
 namespace mezo_test {
 

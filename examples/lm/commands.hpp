@@ -17,6 +17,7 @@ namespace lm {
 struct Common {
   std::filesystem::path model;  // HF folder or .gguf file
   int threads = 0;
+  std::string compute = "fp32";  // the projections' arithmetic (mezo::ComputePrecision)
 };
 
 int info(const Common& common);

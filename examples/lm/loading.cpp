@@ -13,11 +13,13 @@ Loaded load(const Common& common, bool with_model, bool with_tokenizer) {
   if (!with_model) return loaded;
   fmt::print(stderr, "mezo-lm: loading {} ...\n", common.model.string());
   const auto start = std::chrono::steady_clock::now();
-  loaded.model = mezo::load_model(common.model, {.num_threads = common.threads});
+  loaded.model = mezo::load_model(
+      common.model, {.num_threads = common.threads,
+                     .compute = mezo::parse_compute_precision(common.compute)});
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  fmt::print(stderr, "mezo-lm: {} {} with {} parameters, loaded in {:.2f} s\n",
+  fmt::print(stderr, "mezo-lm: {} {} with {} parameters, {} compute, loaded in {:.2f} s\n",
              loaded.model->architecture(), mezo::to_string(loaded.model->family()),
-             loaded.model->params().num_elements(), took.count());
+             loaded.model->params().num_elements(), common.compute, took.count());
   return loaded;
 }
 

@@ -4,6 +4,7 @@
 //   mezo-lm tokenize   --model PATH --text T
 //   mezo-lm top        --model PATH --prompt T [--k 5]
 //   mezo-lm perplexity --model PATH (--text-file F | --ids-file F) [--threads N]
+//   (every command also takes --threads N and --compute fp32|bf16)
 //
 // PATH is a Hugging Face folder (config.json + safetensors) of an encoder
 // (roberta, bert) or a decoder (llama, qwen2), or a GGUF file of a decoder.
@@ -26,6 +27,11 @@ int main(int argc, char** argv) {
         ->required();
     sub->add_option("--threads", common.threads, "CPU threads (0 = all)")
         ->check(CLI::NonNegativeNumber);
+    sub->add_option("--compute", common.compute,
+                    "fp32, or bf16: the layers' matrix products on bf16 inputs with fp32 "
+                    "accumulation (oneDNN), weights kept in fp32")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
   };
 
   CLI::App* info =

@@ -90,7 +90,7 @@ int export_run(const ExportOptions& e) {
 
   std::fprintf(stderr, "measuring test accuracy from %s\n", e.to.c_str());
   const auto tokenizer = mezo::load_tokenizer(e.to);
-  const auto exported = mezo::load_model(e.to, {.num_threads = o.threads});
+  const auto exported = mezo::load_model(e.to, model_options(o));
   const Task task = make_task(*exported, *tokenizer, o);
   const Sst2Data data = load_sst2(o);
   // As many test examples as the run evaluated (--max-eval-examples), to compare.

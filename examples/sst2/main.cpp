@@ -115,6 +115,10 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                              kMaskedLmDefaults.batch_size, kCausalLmDefaults.batch_size));
   cmd.add_option("--seed", o.seed, "run seed (perturbations and batches)")->capture_default_str();
   cmd.add_option("--threads", o.threads, "CPU threads, 0 = all")->capture_default_str();
+  cmd.add_option("--compute", o.compute,
+                 "fp32, or bf16: the layers' matrix products on bf16 inputs with fp32 "
+                 "accumulation (oneDNN; AVX512_BF16 or AMX CPUs), weights kept in fp32")
+      ->capture_default_str();
   cmd.add_flag("!--no-exact-restore", o.exact_restore,
                "restore weights to within fp32 rounding instead of bit-exactly (saves memory)");
   cmd.add_option("--log-every", o.log_every, "progress line / zero-gradient report interval")

@@ -44,6 +44,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"batch_size", o.batch_size},
       {"seed", o.seed},
       {"threads", o.threads},
+      {"compute", o.compute},
       {"exact_restore", o.exact_restore},
       {"log_every", o.log_every},
       {"max_eval_examples", o.max_eval_examples},
@@ -78,6 +79,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.batch_size = j.at("batch_size");
   o.seed = j.at("seed");
   o.threads = j.at("threads");
+  o.compute = j.value("compute", o.compute);  // newer: older runs computed in fp32
   o.exact_restore = j.at("exact_restore");
   o.log_every = j.at("log_every");
   o.max_eval_examples = j.at("max_eval_examples");
@@ -94,6 +96,10 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.num_train = j.value("num_train", o.num_train);
   o.num_dev = j.value("num_dev", o.num_dev);
   return o;
+}
+
+mezo::ModelOptions model_options(const TrainOptions& o) {
+  return {.num_threads = o.threads, .compute = mezo::parse_compute_precision(o.compute)};
 }
 
 void validate(const TrainOptions& o) {
@@ -114,6 +120,8 @@ void validate(const TrainOptions& o) {
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
+  if (o.compute != "fp32" && o.compute != "bf16")
+    fail(fmt::format("--compute must be fp32 or bf16, got '{}'", o.compute));
   if (o.max_rejected_in_a_row < 0)
     fail(fmt::format("--max-rejected must be >= 0, got {}", o.max_rejected_in_a_row));
   if (!(o.eps > 0) || !std::isfinite(o.eps))

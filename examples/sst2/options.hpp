@@ -53,6 +53,7 @@ struct TrainOptions {
   int batch_size = kMaskedLmDefaults.batch_size;
   std::uint64_t seed = 42;  // run seed: z and batches
   int threads = 0;          // 0 = all cores
+  std::string compute = "fp32";  // the projections' arithmetic: fp32 or bf16 (mezo::ComputePrecision)
   bool exact_restore = true;
   std::int64_t log_every = 100;        // progress lines when not a terminal
   std::int64_t max_eval_examples = 0;  // 0 = all (dev and test)
@@ -82,6 +83,10 @@ nlohmann::json to_json(const TrainOptions& o);
 // Reads run.json's options; fields added later take the values older runs
 // had when an older run.json lacks them (PEFT: full; protocol: kshot).
 TrainOptions options_from_json(const nlohmann::json& j);
+
+// How the run loads its model (threads, compute precision): the one place
+// that says it, for training, --resume, replay and export.
+mezo::ModelOptions model_options(const TrainOptions& o);
 
 // Throws mezo::Error naming the option for a value out of range, before
 // anything is loaded. (Options that depend on the model are checked where

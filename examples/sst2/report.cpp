@@ -41,6 +41,10 @@ void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, c
                train_examples, dev_examples, test_examples, data.description.c_str());
   std::fprintf(stderr, "prompt '%s', label words '%s'\n", o.prompt.template_text.c_str(),
                fmt::format("{}", fmt::join(o.prompt.label_words, "', '")).c_str());
+  if (o.compute != "fp32") {
+    std::fprintf(stderr, "compute %s: the layers' matrix products on %s inputs, fp32 weights\n",
+                 o.compute.c_str(), o.compute.c_str());
+  }
   if (train_examples < static_cast<std::size_t>(o.batch_size)) {
     std::fprintf(stderr,
                  "batch %d > %zu training examples: every step uses the whole training set\n",

@@ -41,7 +41,7 @@ LoadedModel load_checked(const TrainOptions& o, const std::optional<nlohmann::js
   std::fprintf(stderr, "loading %s\n", o.model_dir.c_str());
   LoadedModel m;
   m.tokenizer = mezo::load_tokenizer(o.model_dir);
-  m.model = mezo::load_model(o.model_dir, {.num_threads = o.threads});
+  m.model = mezo::load_model(o.model_dir, model_options(o));
   m.digest = model_digest(o.model_dir);
   if (previous && previous->at("model_digest") != m.digest) {
     fail(fmt::format("--resume: {} is not the model this run started from (digest {} vs {})",
@@ -79,7 +79,7 @@ std::unique_ptr<mezo::LanguageModel> load_weights_at(const TrainOptions& o,
                                                      std::int64_t steps) {
   std::fprintf(stderr, "rebuilding the weights after %lld steps from the seed log\n",
                static_cast<long long>(steps));
-  auto model = mezo::load_model(o.model_dir, {.num_threads = o.threads});
+  auto model = mezo::load_model(o.model_dir, model_options(o));
   const mezo::Trajectory log = mezo::read_trajectory(o.out_dir / "trajectory.mezotrj");
   mezo::Trajectory before{log.header, {}, std::nullopt};
   for (const auto& r : log.records) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <string_view>
 #include <system_error>
 
 #include "file_io.hpp"
@@ -21,6 +22,24 @@ const char* to_string(ModelFamily family) noexcept {
       return "causal LM";
   }
   return "?";
+}
+
+const char* to_string(ComputePrecision precision) noexcept {
+  switch (precision) {
+    case ComputePrecision::fp32:
+      return "fp32";
+    case ComputePrecision::bf16:
+      return "bf16";
+  }
+  return "?";
+}
+
+ComputePrecision parse_compute_precision(std::string_view text) {
+  for (ComputePrecision p : {ComputePrecision::fp32, ComputePrecision::bf16}) {
+    if (text == to_string(p)) return p;
+  }
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("compute precision must be fp32 or bf16, got '{}'", text));
 }
 
 std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
@@ -44,7 +63,9 @@ std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
   if (type == "roberta" || type == "bert") {
     return std::make_unique<MaskedLM>(MaskedLM::load(
         path,
-        MaskedLMOptions{.num_threads = options.num_threads, .untie_decoder = options.untie_head}));
+        MaskedLMOptions{.num_threads = options.num_threads,
+                        .untie_decoder = options.untie_head,
+                        .compute = options.compute}));
   }
   if (type == "llama" || type == "qwen2") {
     return std::make_unique<CausalLM>(CausalLM::load(path, options));

@@ -69,11 +69,12 @@ grep -q "^zero-shot: dev [0-9.]*%, test [0-9.]*% (answers ' terrible' [0-9.]*%, 
 note "test answers per label reported beside the right answers' shares"
 
 # Killed twice and resumed: the trajectory of the uninterrupted run T1.
-step_lines() { if [[ -f K/metrics.jsonl ]]; then grep -c '"loss_plus"' K/metrics.jsonl || true; else echo 0; fi; }
+kill_dir=K  # the run folder kill_at watches
+step_lines() { if [[ -f $kill_dir/metrics.jsonl ]]; then grep -c '"loss_plus"' $kill_dir/metrics.jsonl || true; else echo 0; fi; }
 kill_at() {
   local pid=$1 target=$2 deadline=$((SECONDS + 60))
   while kill -0 "$pid" 2>/dev/null && [[ $(step_lines) -lt $target ]]; do
-    [[ $SECONDS -lt $deadline ]] || { kill -9 "$pid"; fail "run K made no progress for 60 s"; }
+    [[ $SECONDS -lt $deadline ]] || { kill -9 "$pid"; fail "run $kill_dir made no progress for 60 s"; }
     sleep 0.002
   done
   kill -9 "$pid" 2>/dev/null || true
@@ -96,6 +97,30 @@ grep -q "^  no steps this session (the run had finished)" K-again.log ||
   { cat K-again.log; fail "--resume of a finished run reports a speed"; }
 [[ $(json_get K 'j["result"]["steps_this_session"]') == 0 ]] || fail "run.json: steps this session of a finished run"
 note "a finished run's --resume reprints it without a speed"
+
+# --compute bf16: the same run as T1 with bf16 products. It says so, run.json
+# keeps it (so --resume computes as the run did), 1 and 2 threads give the
+# same bits, a killed and resumed run gives the uninterrupted one's, and its
+# trajectory is not fp32's.
+bf16_opts=(--num-train 48 --num-dev 16 --steps 12 --eval-every 4 --batch 8 --seed 3 --lr 1e-3 --compute bf16)
+for threads in 1 2; do
+  "$SST2" "${small[@]}" "${bf16_opts[@]}" --threads $threads --out B$threads >B$threads.log 2>&1 ||
+    { cat B$threads.log; fail "bf16 run B$threads failed"; }
+done
+grep -q "^compute bf16: " B1.log || { cat B1.log; fail "a bf16 run does not say it computes in bf16"; }
+[[ $(json_get B1 'j["options"]["compute"]') == bf16 ]] || fail "run.json does not keep --compute bf16"
+cmp B1/trajectory.mezotrj B2/trajectory.mezotrj || fail "bf16: 1 and 2 threads give different trajectories"
+! cmp -s T1/trajectory.mezotrj B1/trajectory.mezotrj || fail "bf16 gave fp32's trajectory"
+kill_dir=KB
+"$SST2" "${small[@]}" "${bf16_opts[@]}" --threads 1 --out KB >KB.log 2>&1 &
+kill_at $! 5
+"$SST2" train --resume --out KB >>KB.log 2>&1 || { cat KB.log; fail "bf16: the --resume failed"; }
+grep -q "resuming after step" KB.log || fail "bf16: no resume happened (the run finished before the kill?)"
+cmp B1/trajectory.mezotrj KB/trajectory.mezotrj || fail "bf16: the resumed run's trajectory differs"
+"$SST2" "${small[@]}" --threads 1 --compute fp16 --out bad-compute >bad-compute.log 2>&1 &&
+  fail "--compute fp16 was accepted"
+grep -q -- "--compute must be fp32 or bf16, got 'fp16'" bad-compute.log || { cat bad-compute.log; fail "no clear --compute error"; }
+note "--compute bf16: kept in run.json, 1 and 2 threads and kill/--resume bit-identical, not fp32's bits"
 
 # k-shot on a decoder, --objective accuracy, and two-token label words.
 "$SST2" "${small[@]}" --threads 1 --k 16 --steps 2 --eval-every 2 --out kshot >kshot.log 2>&1 || { cat kshot.log; fail "k-shot run failed"; }

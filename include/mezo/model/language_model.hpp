@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "mezo/config.hpp"
 #include "mezo/model/batch.hpp"
@@ -24,6 +25,27 @@ enum class ModelFamily {
 };
 
 MEZO_API const char* to_string(ModelFamily family) noexcept;  // "masked LM", "causal LM"
+
+// The arithmetic of a CPU forward's projections: the q/k/v/o and MLP matrix
+// products of every layer, nearly all of its work. The master weights stay
+// fp32 in both modes, so perturbations, restores, updates and replay() are
+// exact either way; only the forward's rounding differs.
+enum class ComputePrecision {
+  fp32,  // fp32 products (the default)
+  // The products' inputs (activations and weights) rounded to bf16, nearest
+  // with ties to even, and accumulated in fp32 (oneDNN's bf16 matmul, on
+  // AVX512_BF16 or AMX where the CPU has them). Norms, softmax, the residual
+  // stream, RoPE, LoRA's low-rank factors, the head (an encoder's MLM head, a
+  // decoder's LM head) and the loss stay fp32. The bits are as independent of
+  // the thread count as fp32's. Loading a model with it throws mezo::Error
+  // (unsupported) when libmezo was built without oneDNN or oneDNN has no fast
+  // bf16 matmul for the CPU (it needs AVX-512 at least).
+  bf16,
+};
+
+MEZO_API const char* to_string(ComputePrecision precision) noexcept;  // "fp32", "bf16"
+// "fp32" or "bf16" → the precision; throws mezo::Error (invalid_argument) naming the text.
+MEZO_API ComputePrecision parse_compute_precision(std::string_view text);
 
 class MEZO_API LanguageModel {
  public:
@@ -74,6 +96,8 @@ struct ModelOptions {
   // Give the LM head its own matrix even when the checkpoint ties it to the
   // token embeddings (the MeZO paper trains an untied RoBERTa decoder).
   bool untie_head = false;
+  // The projections' arithmetic on the CPU (see ComputePrecision).
+  ComputePrecision compute = ComputePrecision::fp32;
 };
 
 // Loads a model: a Hugging Face folder (config.json's model_type: roberta,

@@ -27,6 +27,8 @@ struct MaskedLMOptions {
   // to the word embeddings (the MeZO paper trains an untied decoder). Costs
   // vocab × hidden extra floats.
   bool untie_decoder = false;
+  // The projections' arithmetic (mezo/model/language_model.hpp).
+  ComputePrecision compute = ComputePrecision::fp32;
 };
 
 class MEZO_API MaskedLM final : public LanguageModel {

@@ -12,6 +12,7 @@
 #include "model/ops/ops.hpp"
 #include "model/peft/peft_state.hpp"
 #include "model/bert/weights.hpp"
+#include "model/ops/projector.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -43,11 +44,12 @@ struct MaskedLM::Impl {
   model::LoraState lora;
   model::PrefixState prefix;
   std::vector<float> lora_t, lora_u;
+  model::cpu::Projector project;  // the projections, in options.compute
 
   Impl(const TransformerConfig& c, const SafetensorsFile& file, const MaskedLMOptions& o)
-      : config(c), options(o), store(c, file, o.untie_decoder) {}
+      : config(c), options(o), store(c, file, o.untie_decoder), project(o.compute) {}
   Impl(const TransformerConfig& c, std::uint64_t seed, const MaskedLMOptions& o)
-      : config(c), options(o), store(c, seed, o.untie_decoder) {}
+      : config(c), options(o), store(c, seed, o.untie_decoder), project(o.compute) {}
 
   std::size_t w_layers() const { return store.weights().layers.size(); }
 
@@ -90,11 +92,11 @@ struct MaskedLM::Impl {
 
     for (std::size_t l = 0; l < w.layers.size(); ++l) {
       const model::LayerWeights& layer = w.layers[l];
-      model::cpu::linear(hidden.data(), n, H, layer.query_w, layer.query_b, H, q.data());
+      project(hidden.data(), n, H, layer.query_w, layer.query_b, H, q.data());
       adapt(l, LoraTarget::query, hidden.data(), q.data());
-      model::cpu::linear(hidden.data(), n, H, layer.key_w, layer.key_b, H, k.data());
+      project(hidden.data(), n, H, layer.key_w, layer.key_b, H, k.data());
       adapt(l, LoraTarget::key, hidden.data(), k.data());
-      model::cpu::linear(hidden.data(), n, H, layer.value_w, layer.value_b, H, v.data());
+      project(hidden.data(), n, H, layer.value_w, layer.value_b, H, v.data());
       adapt(l, LoraTarget::value, hidden.data(), v.data());
       if (capture != nullptr) {
         float* out = capture->data() + static_cast<std::ptrdiff_t>(2 * l * n * H);
@@ -112,14 +114,14 @@ struct MaskedLM::Impl {
                             context.data(), scratch.data(), threads(),
                             m > 0 ? peft.at(prefix.keys[l]) : nullptr,
                             m > 0 ? peft.at(prefix.values[l]) : nullptr);
-      model::cpu::linear(context.data(), n, H, layer.attn_out_w, layer.attn_out_b, H, q.data());
+      project(context.data(), n, H, layer.attn_out_w, layer.attn_out_b, H, q.data());
       adapt(l, LoraTarget::attention_output, context.data(), q.data());
       model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.attn_ln_w, layer.attn_ln_b,
                                  config.layer_norm_eps);
-      model::cpu::linear(hidden.data(), n, H, layer.inter_w, layer.inter_b, I, intermediate.data());
+      project(hidden.data(), n, H, layer.inter_w, layer.inter_b, I, intermediate.data());
       adapt(l, LoraTarget::intermediate, hidden.data(), intermediate.data());
       model::cpu::gelu(intermediate.data(), n * I);
-      model::cpu::linear(intermediate.data(), n, I, layer.out_w, layer.out_b, H, q.data());
+      project(intermediate.data(), n, I, layer.out_w, layer.out_b, H, q.data());
       adapt(l, LoraTarget::output, intermediate.data(), q.data());
       model::cpu::add_layer_norm(hidden.data(), q.data(), n, H, layer.out_ln_w, layer.out_ln_b,
                                  config.layer_norm_eps);

@@ -50,7 +50,11 @@ struct CausalLM::Impl {
   std::vector<float> head_in;  // the final norm of the queried positions
 
   Impl(const DecoderConfig& c, const ModelOptions& o, DecoderWeights w)
-      : config(c), options(o), weights(std::move(w)), inv_freq(model::llama::rope_inv_freq(c)) {
+      : config(c),
+        options(o),
+        weights(std::move(w)),
+        inv_freq(model::llama::rope_inv_freq(c)),
+        forward(o.compute) {
     // A model trained with an untied head saves that head: its config says so.
     if (o.untie_head) config.tie_word_embeddings = false;
   }

@@ -67,11 +67,11 @@ void DecoderForward::attention_block(std::size_t l, std::int64_t n,
   const std::int64_t H = c.hidden_size, d = c.head_dim;
   const std::int64_t q_width = c.num_attention_heads * d, kv_width = c.num_key_value_heads * d;
   cpu::rms_norm(hidden_.data(), n, H, w[Slot::attn_norm], c.rms_norm_eps, normed_.data());
-  cpu::linear(normed_.data(), n, H, w[Slot::q_w], w[Slot::q_b], q_width, q_.data());
+  project_(normed_.data(), n, H, w[Slot::q_w], w[Slot::q_b], q_width, q_.data());
   adapt(l, LoraTarget::query, normed_.data(), n, q_.data());
-  cpu::linear(normed_.data(), n, H, w[Slot::k_w], w[Slot::k_b], kv_width, k_.data());
+  project_(normed_.data(), n, H, w[Slot::k_w], w[Slot::k_b], kv_width, k_.data());
   adapt(l, LoraTarget::key, normed_.data(), n, k_.data());
-  cpu::linear(normed_.data(), n, H, w[Slot::v_w], w[Slot::v_b], kv_width, v_.data());
+  project_(normed_.data(), n, H, w[Slot::v_w], w[Slot::v_b], kv_width, v_.data());
   adapt(l, LoraTarget::value, normed_.data(), n, v_.data());
   cpu::rope(q_.data(), n, c.num_attention_heads, d, positions_.data(), inv_freq_.data());
   cpu::rope(k_.data(), n, c.num_key_value_heads, d, positions_.data(), inv_freq_.data());
@@ -85,7 +85,7 @@ void DecoderForward::attention_block(std::size_t l, std::int64_t n,
                  scratch_.data(), threads,
                  prefix ? adapters_.buffer->at(adapters_.prefix->keys[l]) : nullptr,
                  prefix ? adapters_.buffer->at(adapters_.prefix->values[l]) : nullptr);
-  cpu::linear(context_.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected_.data());
+  project_(context_.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected_.data());
   adapt(l, LoraTarget::attention_output, context_.data(), n, projected_.data());
   cpu::add_scaled(hidden_.data(), projected_.data(), n * H, 1.0f);
 }
@@ -95,12 +95,12 @@ void DecoderForward::mlp_block(std::size_t l, std::int64_t n) {
   const LayerPointers& w = weights_->layer(l);
   const std::int64_t H = c.hidden_size, I = c.intermediate_size;
   cpu::rms_norm(hidden_.data(), n, H, w[Slot::mlp_norm], c.rms_norm_eps, normed_.data());
-  cpu::linear(normed_.data(), n, H, w[Slot::gate_w], nullptr, I, gate_.data());
+  project_(normed_.data(), n, H, w[Slot::gate_w], nullptr, I, gate_.data());
   adapt(l, LoraTarget::gate, normed_.data(), n, gate_.data());
-  cpu::linear(normed_.data(), n, H, w[Slot::up_w], nullptr, I, up_.data());
+  project_(normed_.data(), n, H, w[Slot::up_w], nullptr, I, up_.data());
   adapt(l, LoraTarget::intermediate, normed_.data(), n, up_.data());
   cpu::swiglu(gate_.data(), up_.data(), n * I);
-  cpu::linear(gate_.data(), n, I, w[Slot::down_w], nullptr, H, projected_.data());
+  project_(gate_.data(), n, I, w[Slot::down_w], nullptr, H, projected_.data());
   adapt(l, LoraTarget::output, gate_.data(), n, projected_.data());
   cpu::add_scaled(hidden_.data(), projected_.data(), n * H, 1.0f);
 }

@@ -11,6 +11,7 @@
 #include "mezo/model/decoder_config.hpp"
 #include "model/llama/decoder_weights.hpp"
 #include "model/ops/ops.hpp"
+#include "model/ops/projector.hpp"
 #include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
@@ -29,6 +30,9 @@ struct Adapters {
 
 class DecoderForward {
  public:
+  // Throws mezo::Error when `compute` is unavailable (cpu::Projector).
+  explicit DecoderForward(ComputePrecision compute) : project_(compute) {}
+
   // Runs every layer; the last hidden states of the real tokens are then
   // hidden(row, position). With a prefix of m positions, a sequence's tokens
   // take positions m, m+1, ... as if the m prefix tokens came before it (the
@@ -55,6 +59,7 @@ class DecoderForward {
   // y += LoRA(x) when layer l's `target` is adapted.
   void adapt(std::size_t l, LoraTarget target, const float* x, std::int64_t n, float* y);
 
+  cpu::Projector project_;  // q, k, v, o, gate, up, down
   // The run's inputs, for the blocks.
   const DecoderConfig* config_ = nullptr;
   const DecoderWeights* weights_ = nullptr;

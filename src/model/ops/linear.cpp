@@ -1,20 +1,17 @@
 // linear: y = x·wᵀ + b, the projections that are nearly all of a forward's work.
-#include <omp.h>
-
-#include <algorithm>
-
 #include "model/ops/eigen_maps.hpp"
+#include "model/ops/linear_pieces.hpp"
 #include "model/ops/ops.hpp"
 
 MEZO_BEGIN_NAMESPACE
 namespace model::cpu {
 
 // The product is cut into pieces that depend on the shape alone, never on the
-// number of threads, and each piece is one single-threaded BLAS call. That is
-// what makes the forward's bits independent of num_threads: left to its own
-// threading, OpenBLAS partitions a product per thread count and rounds
-// differently at the partition edges (most outputs of a forward differed in
-// their last bits between 1 and 2 threads).
+// number of threads, and each piece is one single-threaded BLAS call
+// (linear_pieces.hpp). That is what makes the forward's bits independent of
+// num_threads: left to its own threading, OpenBLAS partitions a product per
+// thread count and rounds differently at the partition edges (most outputs of
+// a forward differed in their last bits between 1 and 2 threads).
 //
 // OpenBLAS (and Eigen's own product, without OpenBLAS) splits a call across
 // omp_get_max_threads() threads unless it runs inside an *active* OpenMP
@@ -22,27 +19,12 @@ namespace model::cpu {
 // one thread, which is not active: there OpenBLAS went back to its own,
 // thread-count-dependent split (what broke the guarantee on a real 384-wide
 // model whose 3-sentence batch made every projection one piece). So each
-// piece first sets its own task's thread count to 1; that setting ends with
-// the region and never reaches the caller's.
-//
-// The larger of the two output dimensions is cut (rows of x, or rows of w),
-// so the operand each call re-packs is the smaller one; pieces of at least
-// kMinPiece keep that re-packing a few percent of the arithmetic.
+// piece first sets its own task's thread count to 1 (LinearPieces::for_each).
 void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
             std::int64_t out, float* y) {
-  constexpr std::int64_t kMinPiece = 256;
-  constexpr std::int64_t kMaxPieces = 8;
-  constexpr std::int64_t kAlign = 16;
-  const bool cut_rows = n >= out;
-  const std::int64_t length = cut_rows ? n : out;
-  const std::int64_t pieces = std::clamp<std::int64_t>(length / kMinPiece, 1, kMaxPieces);
-  const std::int64_t piece = ((length + pieces - 1) / pieces + kAlign - 1) & ~(kAlign - 1);
-  const int team = static_cast<int>(std::min<std::int64_t>(pieces, omp_get_max_threads()));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-  for (std::int64_t begin = 0; begin < length; begin += piece) {
-    omp_set_num_threads(1);  // this piece's BLAS call: one thread (see above)
-    const std::int64_t size = std::min(piece, length - begin);
-    if (cut_rows) {
+  const LinearPieces pieces = linear_pieces(n, out);
+  pieces.for_each([&](std::int64_t begin, std::int64_t size) {
+    if (pieces.cut_rows) {
       MatrixMap part(y + begin * out, size, out);
       part.noalias() =
           ConstMatrixMap(x + begin * in, size, in) * ConstMatrixMap(w, out, in).transpose();
@@ -53,7 +35,7 @@ void linear(const float* x, std::int64_t n, std::int64_t in, const float* w, con
           ConstMatrixMap(x, n, in) * ConstMatrixMap(w + begin * in, size, in).transpose();
       if (b != nullptr) part.rowwise() += ConstRowVectorMap(b + begin, size);
     }
-  }
+  });
 }
 
 void linear_rows(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,

@@ -59,6 +59,7 @@ std::vector<float> rounded(std::vector<float> v) {
 // pieces, rows with a shorter last piece, columns (w's rows) cut with and
 // without a shorter last piece, with and without a bias.
 TEST(Bf16Linear, MatchesBf16RoundedInputsAccumulatedInDouble) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(mezo::ComputePrecision::bf16);
   const Shape shapes[] = {
       {3, 576, 40}, {1024, 576, 576}, {1000, 320, 200}, {300, 576, 1536}, {200, 256, 1000}};
   cpu::Bf16Linear bf16;
@@ -89,6 +90,7 @@ TEST(Bf16Linear, MatchesBf16RoundedInputsAccumulatedInDouble) {
 // (1536 × 1024)ᵀ product, rows cut, and a (512 × 1024) one, columns cut
 // (w: 1.6M elements), give the same bits on 1, 2 and 3 threads.
 TEST(Bf16Linear, BitsDoNotDependOnTheThreadCountAtRealWidth) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(mezo::ComputePrecision::bf16);
   const std::int64_t in = 1024, out = 1536;
   const auto w = random_f32(out * in, 4, 0.03f), b = random_f32(out, 5, 0.1f);
   for (const std::int64_t n : {1024, 512}) {

@@ -114,6 +114,7 @@ TEST(CausalLM, UntiedHeadStartsAsTheEmbeddingsAndIsSavedUntied) {
 class CausalLMAtRealWidth : public testing::TestWithParam<mezo::ComputePrecision> {};
 
 TEST_P(CausalLMAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(GetParam());
   const auto config = mezo_test::smollm2_width_config();
   const auto batch = decoder_batch(16, 40, 2, config.vocab_size);  // 40..70 tokens
   std::vector<mezo::TokenQuery> last;

@@ -34,6 +34,12 @@ double max_difference_over_spread(const std::vector<float>& a, const std::vector
   return max_diff / std::sqrt(var / static_cast<double>(a.size()));
 }
 
+TEST(ComputePrecision, Fp32IsAlwaysAvailable) {
+  std::string why_not = "untouched";
+  EXPECT_TRUE(mezo::compute_available(ComputePrecision::fp32, &why_not));
+  EXPECT_EQ(why_not, "untouched");
+}
+
 TEST(ComputePrecision, NamesParseBackAndBadTextIsAClearError) {
   for (ComputePrecision p : {ComputePrecision::fp32, ComputePrecision::bf16})
     EXPECT_EQ(mezo::parse_compute_precision(mezo::to_string(p)), p);
@@ -55,6 +61,7 @@ std::vector<float> decoder_logits(ComputePrecision compute) {
 // Measured on 2026-12-07: 0.034 of the logits' spread at most (of 1.8M
 // logits), bf16 vs fp32. Bound: 0.1.
 TEST(ComputePrecision, Bf16DecoderLogitsAreCloseToFp32AtRealWidth) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(ComputePrecision::bf16);
   const double off = max_difference_over_spread(decoder_logits(ComputePrecision::fp32),
                                                 decoder_logits(ComputePrecision::bf16));
   std::printf("max difference / spread %g\n", off);
@@ -81,6 +88,7 @@ std::vector<float> encoder_logits(ComputePrecision compute) {
 
 // Measured on 2026-12-07: 0.0083 of the spread at most. Bound: 0.1.
 TEST(ComputePrecision, Bf16EncoderLogitsAreCloseToFp32AtRealWidth) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(ComputePrecision::bf16);
   const double off = max_difference_over_spread(encoder_logits(ComputePrecision::fp32),
                                                 encoder_logits(ComputePrecision::bf16));
   std::printf("max difference / spread %g\n", off);
@@ -92,6 +100,7 @@ TEST(ComputePrecision, Bf16EncoderLogitsAreCloseToFp32AtRealWidth) {
 // rebuilds the trained fp32 masters from the initial ones bit for bit: the
 // forward's precision reaches the log only through the projected gradients.
 TEST(ComputePrecision, Bf16StepsReplayBitForBit) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(ComputePrecision::bf16);
   mezo_test::TempDir dir;
   const auto config = mezo_test::smollm2_width_config();
   const auto options = mezo::ModelOptions{.num_threads = 2, .compute = ComputePrecision::bf16};

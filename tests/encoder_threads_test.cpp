@@ -114,6 +114,7 @@ ThreadRun run_on(int threads, mezo::ComputePrecision compute) {
 class EncoderAtRealWidth : public testing::TestWithParam<mezo::ComputePrecision> {};
 
 TEST_P(EncoderAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
+  SKIP_UNLESS_COMPUTE_AVAILABLE(GetParam());
   const ThreadRun one = run_on(1, GetParam());
   for (const int threads : {2, 3}) {
     SCOPED_TRACE(testing::Message() << "1 vs " << threads << " threads");

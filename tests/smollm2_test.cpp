@@ -135,6 +135,7 @@ TEST(SmolLM2, F32GgufExportLoadsBackBitIdenticalWithItsTokenizer) {
 // spread (RMS), correlation 0.99. Bounds: 0.4 and 0.9.
 TEST(SmolLM2, Bf16ProjectedGradientsTrackFp32) {
   REQUIRE_SMOLLM2_GGUF(path);
+  SKIP_UNLESS_COMPUTE_AVAILABLE(mezo::ComputePrecision::bf16);
   const auto tokenizer = mezo::load_tokenizer(path);
   const std::vector<std::string> reviews = {
       "a gorgeous, witty, seductive movie.",

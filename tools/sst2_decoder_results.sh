@@ -17,6 +17,10 @@
 #   prefix-sweep [LR]  --peft prefix at lr 3e-3 1e-2 3e-2 (300 steps; only LR's run
 #                 when given)
 #   prefix LR     the long prefix run (2000 steps)
+#   compute       fp32 vs bf16 compute (--compute), the same seeds, lr 3e-5: the
+#                 README quick-start setting (200 steps, dev every 100: qs-fp32,
+#                 qs-bf16) and 1000 steps, dev every 250 (full-lr3e-5-1000-fp32, -bf16);
+#                 tools/grad_correlation.py compares their projected gradients
 # THREADS (default 2) and MODEL (default: tools/fetch_model.sh SmolLM2-135M-Instruct)
 # come from the environment.
 set -euo pipefail
@@ -45,5 +49,8 @@ case $stage in
   lora) need_lr; run "lora-lr$lr-2000" --peft lora --lr "$lr" --steps 2000 --eval-every 250 ;;
   prefix-sweep) for l in ${lr:-3e-3 1e-2 3e-2}; do run "prefix-lr$l" --peft prefix --lr "$l" --steps 300 --eval-every 100; done ;;
   prefix) need_lr; run "prefix-lr$lr-2000" --peft prefix --lr "$lr" --steps 2000 --eval-every 250 ;;
-  *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix)" >&2; exit 2 ;;
+  compute)
+    for c in bf16 fp32; do run "qs-$c" --lr 3e-5 --steps 200 --eval-every 100 --compute "$c"; done
+    for c in bf16 fp32; do run "full-lr3e-5-1000-$c" --lr 3e-5 --steps 1000 --eval-every 250 --compute "$c"; done ;;
+  *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix, compute)" >&2; exit 2 ;;
 esac

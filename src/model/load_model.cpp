@@ -11,6 +11,7 @@
 #include "mezo/model/language_model.hpp"
 #include "mezo/model/masked_lm.hpp"
 #include "model/config_fields.hpp"
+#include "model/ops/bf16_linear.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -40,6 +41,17 @@ ComputePrecision parse_compute_precision(std::string_view text) {
   }
   throw Error(ErrorCode::invalid_argument,
               fmt::format("compute precision must be fp32 or bf16, got '{}'", text));
+}
+
+bool compute_available(ComputePrecision precision, std::string* why_not) {
+  if (precision == ComputePrecision::fp32) return true;
+  try {
+    model::cpu::Bf16Linear probe;
+    return true;
+  } catch (const Error& e) {
+    if (why_not != nullptr) *why_not = e.what();
+    return false;
+  }
 }
 
 std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,

@@ -101,26 +101,29 @@ note "a finished run's --resume reprints it without a speed"
 # --compute bf16: the same run as T1 with bf16 products. It says so, run.json
 # keeps it (so --resume computes as the run did), 1 and 2 threads give the
 # same bits, a killed and resumed run gives the uninterrupted one's, and its
-# trajectory is not fp32's.
+# trajectory is not fp32's. Where bf16 is unavailable (no AVX-512, no oneDNN)
+# the run must refuse it with the reason, and the rest is skipped.
 bf16_opts=(--num-train 48 --num-dev 16 --steps 12 --eval-every 4 --batch 8 --seed 3 --lr 1e-3 --compute bf16)
-for threads in 1 2; do
-  "$SST2" "${small[@]}" "${bf16_opts[@]}" --threads $threads --out B$threads >B$threads.log 2>&1 ||
-    { cat B$threads.log; fail "bf16 run B$threads failed"; }
-done
-grep -q "^compute bf16: " B1.log || { cat B1.log; fail "a bf16 run does not say it computes in bf16"; }
-[[ $(json_get B1 'j["options"]["compute"]') == bf16 ]] || fail "run.json does not keep --compute bf16"
-cmp B1/trajectory.mezotrj B2/trajectory.mezotrj || fail "bf16: 1 and 2 threads give different trajectories"
-! cmp -s T1/trajectory.mezotrj B1/trajectory.mezotrj || fail "bf16 gave fp32's trajectory"
-kill_dir=KB
-"$SST2" "${small[@]}" "${bf16_opts[@]}" --threads 1 --out KB >KB.log 2>&1 &
-kill_at $! 5
-"$SST2" train --resume --out KB >>KB.log 2>&1 || { cat KB.log; fail "bf16: the --resume failed"; }
-grep -q "resuming after step" KB.log || fail "bf16: no resume happened (the run finished before the kill?)"
-cmp B1/trajectory.mezotrj KB/trajectory.mezotrj || fail "bf16: the resumed run's trajectory differs"
+"$SST2" "${small[@]}" "${bf16_opts[@]}" --threads 1 --out B1 >B1.log 2>&1 || true
+if grep -q "bf16 compute: .*Use fp32\|built without oneDNN" B1.log; then
+  note "--compute bf16 refused here, as it must be where it is unavailable: $(grep -o 'bf16 compute: .*' B1.log | head -1); its checks skipped"
+else
+  [[ -f B1/run.json ]] && grep -q "^compute bf16: " B1.log || { cat B1.log; fail "bf16 run B1 failed, or did not say it computes in bf16"; }
+  "$SST2" "${small[@]}" "${bf16_opts[@]}" --threads 2 --out B2 >B2.log 2>&1 || { cat B2.log; fail "bf16 run B2 failed"; }
+  [[ $(json_get B1 'j["options"]["compute"]') == bf16 ]] || fail "run.json does not keep --compute bf16"
+  cmp B1/trajectory.mezotrj B2/trajectory.mezotrj || fail "bf16: 1 and 2 threads give different trajectories"
+  ! cmp -s T1/trajectory.mezotrj B1/trajectory.mezotrj || fail "bf16 gave fp32's trajectory"
+  kill_dir=KB
+  "$SST2" "${small[@]}" "${bf16_opts[@]}" --threads 1 --out KB >KB.log 2>&1 &
+  kill_at $! 5
+  "$SST2" train --resume --out KB >>KB.log 2>&1 || { cat KB.log; fail "bf16: the --resume failed"; }
+  grep -q "resuming after step" KB.log || fail "bf16: no resume happened (the run finished before the kill?)"
+  cmp B1/trajectory.mezotrj KB/trajectory.mezotrj || fail "bf16: the resumed run's trajectory differs"
+  note "--compute bf16: kept in run.json, 1 and 2 threads and kill/--resume bit-identical, not fp32's bits"
+fi
 "$SST2" "${small[@]}" --threads 1 --compute fp16 --out bad-compute >bad-compute.log 2>&1 &&
   fail "--compute fp16 was accepted"
 grep -q -- "--compute must be fp32 or bf16, got 'fp16'" bad-compute.log || { cat bad-compute.log; fail "no clear --compute error"; }
-note "--compute bf16: kept in run.json, 1 and 2 threads and kill/--resume bit-identical, not fp32's bits"
 
 # k-shot on a decoder, --objective accuracy, and two-token label words.
 "$SST2" "${small[@]}" --threads 1 --k 16 --steps 2 --eval-every 2 --out kshot >kshot.log 2>&1 || { cat kshot.log; fail "k-shot run failed"; }

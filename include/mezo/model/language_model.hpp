@@ -46,6 +46,10 @@ enum class ComputePrecision {
 MEZO_API const char* to_string(ComputePrecision precision) noexcept;  // "fp32", "bf16"
 // "fp32" or "bf16" → the precision; throws mezo::Error (invalid_argument) naming the text.
 MEZO_API ComputePrecision parse_compute_precision(std::string_view text);
+// Whether models can be loaded with `precision` here (this libmezo, this
+// CPU); when not, `why_not` (if given) receives the error loading one would
+// throw. fp32 always can.
+MEZO_API bool compute_available(ComputePrecision precision, std::string* why_not = nullptr);
 
 class MEZO_API LanguageModel {
  public:

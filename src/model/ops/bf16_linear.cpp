@@ -7,6 +7,7 @@
 
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <algorithm>
 #include <unordered_map>
 #include <vector>
@@ -118,10 +119,6 @@ Bf16Linear::Bf16Linear() : impl_(std::make_unique<Impl>()) {
 Bf16Linear::~Bf16Linear() = default;
 Bf16Linear::Bf16Linear(Bf16Linear&&) noexcept = default;
 Bf16Linear& Bf16Linear::operator=(Bf16Linear&&) noexcept = default;
-
-std::string Bf16Linear::kernel() const {
-  return impl_->kernels.begin()->second.pd.impl_info_str();
-}
 
 void Bf16Linear::operator()(const float* x, std::int64_t n, std::int64_t in, const float* w,
                             const float* b, std::int64_t out, float* y) {

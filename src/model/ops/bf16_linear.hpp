@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <string>
 
 #include "mezo/config.hpp"
 
@@ -31,10 +30,6 @@ class Bf16Linear {
   // y (n, out) = bf16(x) (n, in) · bf16(w)ᵀ (w is (out, in)) + b; b may be null.
   void operator()(const float* x, std::int64_t n, std::int64_t in, const float* w, const float* b,
                   std::int64_t out, float* y);
-
-  // oneDNN's name for the kernel it runs, e.g. "brg:avx512_core_bf16" (for
-  // benchmarks and diagnostics).
-  std::string kernel() const;
 
  private:
   struct Impl;

@@ -21,7 +21,5 @@ Bf16Linear& Bf16Linear::operator=(Bf16Linear&&) noexcept = default;
 void Bf16Linear::operator()(const float*, std::int64_t, std::int64_t, const float*, const float*,
                             std::int64_t, float*) {}
 
-std::string Bf16Linear::kernel() const { return "none"; }
-
 }  // namespace model::cpu
 MEZO_END_NAMESPACE

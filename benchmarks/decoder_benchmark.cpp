@@ -193,11 +193,11 @@ void register_all(const std::vector<ComputePrecision>& precisions) {
   for (int shape : {0, 1, 2}) {
     for (ComputePrecision compute : precisions) {
       const std::string suffix = std::string("/") + mezo::to_string(compute);
-      auto* f = benchmark::RegisterBenchmark(("BM_DecoderForward" + suffix).c_str(), forward,
-                                             compute)
-                    ->ArgsProduct({{shape}, {16}, {64, 128}})
-                    ->Unit(benchmark::kMillisecond)
-                    ->UseRealTime();
+      auto* f =
+          benchmark::RegisterBenchmark(("BM_DecoderForward" + suffix).c_str(), forward, compute)
+              ->ArgsProduct({{shape}, {16}, {64, 128}})
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
       if (shape == 0) {
         f->MinTime(2.0);
       } else {

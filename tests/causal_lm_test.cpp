@@ -122,8 +122,7 @@ TEST_P(CausalLMAtRealWidth, ForwardAndStepBitsDoNotDependOnTheThreadCount) {
   const std::vector<std::int32_t> label_ids = {1109 % 2048, 1321};
   std::vector<std::vector<float>> logits, weights;
   for (int threads : {1, 2, 3}) {
-    auto model =
-        mezo::CausalLM::random(config, 6, {.num_threads = threads, .compute = GetParam()});
+    auto model = mezo::CausalLM::random(config, 6, {.num_threads = threads, .compute = GetParam()});
     logits.push_back(logits_of(model, batch, every_position(batch)));
     mezo::ZoSgd opt({.lr = 1e-3f, .eps = 1e-3f},
                     mezo::gaussian_perturbation({.num_threads = threads}));

@@ -43,8 +43,8 @@ TEST(ComputePrecision, Fp32IsAlwaysAvailable) {
 TEST(ComputePrecision, NamesParseBackAndBadTextIsAClearError) {
   for (ComputePrecision p : {ComputePrecision::fp32, ComputePrecision::bf16})
     EXPECT_EQ(mezo::parse_compute_precision(mezo::to_string(p)), p);
-  const std::string message = mezo_test::error_of(
-      [] { mezo::parse_compute_precision("fp16"); }, mezo::ErrorCode::invalid_argument);
+  const std::string message = mezo_test::error_of([] { mezo::parse_compute_precision("fp16"); },
+                                                  mezo::ErrorCode::invalid_argument);
   EXPECT_NE(message.find("'fp16'"), std::string::npos) << message;
 }
 

@@ -162,7 +162,8 @@ TEST(SmolLM2, Bf16ProjectedGradientsTrackFp32) {
   std::vector<std::int32_t> labels;
   for (std::int64_t r = 0; r < batch.rows; ++r) {
     last.push_back({r, batch.lengths[r] - 1});
-    labels.push_back(static_cast<std::int32_t>((r + 1) % 2));  // the list alternates great, terrible
+    labels.push_back(
+        static_cast<std::int32_t>((r + 1) % 2));  // the list alternates great, terrible
   }
   const std::vector<std::int32_t> label_ids = {tokenizer->encode(" terrible").at(0),
                                                tokenizer->encode(" great").at(0)};

@@ -28,9 +28,9 @@ MEZO_END_NAMESPACE
 
 // In a test of `precision`: skips, saying why, where this CPU or build cannot
 // compute in it (bf16 needs oneDNN and AVX-512).
-#define SKIP_UNLESS_COMPUTE_AVAILABLE(precision)                                      \
-  do {                                                                                \
-    if (std::string why_not; !mezo::compute_available(precision, &why_not))          \
+#define SKIP_UNLESS_COMPUTE_AVAILABLE(precision)                                         \
+  do {                                                                                   \
+    if (std::string why_not; !mezo::compute_available(precision, &why_not))              \
       GTEST_SKIP() << mezo::to_string(precision) << " is unavailable here: " << why_not; \
   } while (false)
 

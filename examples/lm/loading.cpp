@@ -14,8 +14,8 @@ Loaded load(const Common& common, bool with_model, bool with_tokenizer) {
   fmt::print(stderr, "mezo-lm: loading {} ...\n", common.model.string());
   const auto start = std::chrono::steady_clock::now();
   loaded.model = mezo::load_model(
-      common.model, {.num_threads = common.threads,
-                     .compute = mezo::parse_compute_precision(common.compute)});
+      common.model,
+      {.num_threads = common.threads, .compute = mezo::parse_compute_precision(common.compute)});
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   fmt::print(stderr, "mezo-lm: {} {} with {} parameters, {} compute, loaded in {:.2f} s\n",
              loaded.model->architecture(), mezo::to_string(loaded.model->family()),

@@ -77,7 +77,13 @@ int main(int argc, char** argv) {
                    "tokens per forward pass (windows are grouped up to this)")
       ->check(CLI::PositiveNumber);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a bad option is exit 2, as in mezo-sst2
+    // (CLI11's own codes, e.g. 105 for a value out of a set, say nothing to a script).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   try {
     if (info->parsed()) return lm::info(common);
     if (tokenize->parsed()) return lm::tokenize(common, text);

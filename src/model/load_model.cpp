@@ -73,11 +73,10 @@ std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
   const detail::ConfigFields fields(config, config_path.string());
   const std::string type = fields.optional_string("model_type").value_or("");
   if (type == "roberta" || type == "bert") {
-    return std::make_unique<MaskedLM>(MaskedLM::load(
-        path,
-        MaskedLMOptions{.num_threads = options.num_threads,
-                        .untie_decoder = options.untie_head,
-                        .compute = options.compute}));
+    return std::make_unique<MaskedLM>(
+        MaskedLM::load(path, MaskedLMOptions{.num_threads = options.num_threads,
+                                             .untie_decoder = options.untie_head,
+                                             .compute = options.compute}));
   }
   if (type == "llama" || type == "qwen2") {
     return std::make_unique<CausalLM>(CausalLM::load(path, options));

@@ -38,6 +38,26 @@ print(f"perplexity {sys.argv[3]}: {got['tokens']} tokens, nll {got['nll']:.7f} (
 PY
 done
 
+# --compute bf16: the layers' products on bf16 inputs; the NLL moves by bf16
+# rounding only (within 1%), and stderr says so. Where bf16 is unavailable (no
+# AVX-512, no oneDNN) it must be refused with the reason.
+if "$lm" perplexity --model "$llama/model-f32.gguf" --ids-file "$work/ids.txt" --compute bf16 \
+  >"$work/out16.txt" 2>"$work/err16.txt"; then
+  grep -q "bf16 compute" "$work/err16.txt" || fail "perplexity --compute bf16 does not say so"
+  python3 - "$work/out16.txt" "$work/want.json" <<'PY' || exit 1
+import json, sys
+got = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+want = json.load(open(sys.argv[2]))
+assert abs(got["nll"] - want["nll"]) <= 1e-2 * want["nll"], (got["nll"], want["nll"])
+assert got["nll"] != want["nll"], "bf16 gave fp32's NLL to the last digit"
+print(f"perplexity --compute bf16: nll {got['nll']:.7f} (transformers fp32 {want['nll']:.7f})")
+PY
+else
+  grep -q "bf16 compute: .*Use fp32\|built without oneDNN" "$work/err16.txt" ||
+    fail "perplexity --compute bf16 failed without saying bf16 is unavailable: $(cat "$work/err16.txt")"
+  echo "perplexity --compute bf16: refused here ($(grep -o 'bf16 compute: .*' "$work/err16.txt"))"
+fi
+
 "$lm" info --model "$llama/model-q4_1.gguf" >"$work/info.txt" 2>/dev/null || fail "info"
 grep -q "causal LM (llama)" "$work/info.txt" || fail "info: family: $(cat "$work/info.txt")"
 grep -q "Q4_1" "$work/info.txt" || fail "info: stored types: $(cat "$work/info.txt")"
@@ -68,4 +88,5 @@ expect_error "missing model" "no such file or folder" info --model "$work/nothin
 expect_error "encoder perplexity" "not a causal LM" \
   perplexity --model "$fixtures/tiny-roberta" --ids-file "$work/ids.txt"
 expect_error "no input" "give --text-file or --ids-file" perplexity --model "$llama/hf"
+expect_error "bad --compute" "--compute: fp16 not in" info --model "$llama/hf" --compute fp16
 echo "lm.cli: all checks passed"

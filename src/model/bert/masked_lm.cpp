@@ -8,11 +8,11 @@
 #include "mezo/error.hpp"
 #include "mezo/io/safetensors.hpp"
 #include "model/batch_checks.hpp"
+#include "model/bert/weights.hpp"
 #include "model/forward_support.hpp"
 #include "model/ops/ops.hpp"
-#include "model/peft/peft_state.hpp"
-#include "model/bert/weights.hpp"
 #include "model/ops/projector.hpp"
+#include "model/peft/peft_state.hpp"
 
 MEZO_BEGIN_NAMESPACE
 

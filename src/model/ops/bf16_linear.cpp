@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
-#include <algorithm>
 #include <unordered_map>
 #include <vector>
 
@@ -59,10 +61,13 @@ struct Bf16Linear::Impl {
 
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::map<PieceShape, Kernel> kernels;
-  std::vector<std::uint16_t> x16, w16;        // the inputs in bf16, grown and kept
-  std::vector<dnnl::stream> streams;          // one per thread of the pieces' team
+  std::vector<std::uint16_t> x16, w16;          // the inputs in bf16, grown and kept
+  std::vector<dnnl::stream> streams;            // one per thread of the pieces' team
   std::vector<std::vector<std::byte>> scratch;  // oneDNN's scratchpad, one per thread
 
+  // The primitive for a piece shape, created on first use. Throws
+  // mezo::Error (unsupported) where oneDNN has no bf16 matmul for the CPU, or
+  // only its reference code.
   const Kernel& kernel(const PieceShape& s) {
     auto it = kernels.find(s);
     if (it != kernels.end()) return it->second;
@@ -72,26 +77,43 @@ struct Bf16Linear::Impl {
     const dnnl::memory::desc bias({1, s.n}, DataType::f32, Dims{s.n, 1});
     const dnnl::memory::desc dst({s.m, s.n}, DataType::f32, Dims{s.ldy, 1});
     dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // one per thread (run())
     OneThread one;
-    const dnnl::matmul::desc desc = s.bias ? dnnl::matmul::desc(src, weights, bias, dst)
-                                           : dnnl::matmul::desc(src, weights, dst);
-    dnnl::matmul::primitive_desc pd(desc, attr, engine);
-    const std::string name = pd.impl_info_str();
-    if (name.starts_with("ref")) {
+    try {
+      const dnnl::matmul::desc desc = s.bias ? dnnl::matmul::desc(src, weights, bias, dst)
+                                             : dnnl::matmul::desc(src, weights, dst);
+      dnnl::matmul::primitive_desc pd(desc, attr, engine);
+      const std::string name = pd.impl_info_str();
+      if (name.starts_with("ref")) {
+        throw Error(ErrorCode::unsupported,
+                    fmt::format("bf16 compute: oneDNN has only its reference bf16 matmul ('{}') "
+                                "for this CPU, far slower than fp32; bf16 needs AVX-512 at least "
+                                "(AVX512_BF16 or AMX to be fast). Use fp32.",
+                                name));
+      }
+      return kernels.emplace(s, Kernel{pd, dnnl::matmul(pd)}).first->second;
+    } catch (const dnnl::error& e) {
       throw Error(ErrorCode::unsupported,
-                  fmt::format("bf16 compute: oneDNN has only its reference bf16 matmul ('{}') for "
-                              "this CPU, far slower than fp32; bf16 needs AVX-512 at least "
-                              "(AVX512_BF16 or AMX to be fast). Use fp32.",
-                              name));
+                  fmt::format("bf16 compute: oneDNN has no bf16 matmul for this CPU ({}); it "
+                              "needs AVX-512 at least (AVX512_BF16 or AMX to be fast). Use fp32.",
+                              e.what()));
     }
-    return kernels.emplace(s, Kernel{pd, dnnl::matmul(pd)}).first->second;
   }
 
+  // Sizes the per-thread streams and scratchpads for `team` threads running
+  // these kernels, before the pieces start (nothing allocates inside them).
+  void prepare(int team, const Kernel& a, const Kernel& b) {
+    while (static_cast<int>(streams.size()) < team) streams.emplace_back(engine);
+    if (static_cast<int>(scratch.size()) < team) scratch.resize(static_cast<std::size_t>(team));
+    const std::size_t bytes =
+        std::max(a.pd.scratchpad_desc().get_size(), b.pd.scratchpad_desc().get_size());
+    for (auto& s : scratch)
+      if (s.size() < bytes) s.resize(bytes);
+  }
+
+  // One piece, on the calling thread of the pieces' team.
   void run(const Kernel& k, int thread, const std::uint16_t* x, const std::uint16_t* w,
            const float* b, float* y) {
-    const std::size_t bytes = k.pd.scratchpad_desc().get_size();
-    if (scratch[thread].size() < bytes) scratch[thread].resize(bytes);
     auto memory = [&](const dnnl::memory::desc& d, const void* p) {
       return dnnl::memory(d, engine, const_cast<void*>(p));
     };
@@ -105,15 +127,9 @@ struct Bf16Linear::Impl {
   }
 };
 
+// A small shape: an unsupported CPU fails here, when the model is loaded.
 Bf16Linear::Bf16Linear() : impl_(std::make_unique<Impl>()) {
-  try {
-    impl_->kernel({.m = 16, .k = 64, .n = 16, .ldy = 16, .bias = false});  // fails here, not later
-  } catch (const dnnl::error& e) {
-    throw Error(ErrorCode::unsupported,
-                fmt::format("bf16 compute: oneDNN has no bf16 matmul for this CPU ({}); it needs "
-                            "AVX-512 at least (AVX512_BF16 or AMX to be fast). Use fp32.",
-                            e.what()));
-  }
+  impl_->kernel({.m = 16, .k = 64, .n = 16, .ldy = 16, .bias = false});
 }
 
 Bf16Linear::~Bf16Linear() = default;
@@ -124,7 +140,8 @@ void Bf16Linear::operator()(const float* x, std::int64_t n, std::int64_t in, con
                             const float* b, std::int64_t out, float* y) {
   if (n == 0 || out == 0) return;
   Impl& m = *impl_;
-  if (m.x16.size() < static_cast<std::size_t>(n * in)) m.x16.resize(static_cast<std::size_t>(n * in));
+  if (m.x16.size() < static_cast<std::size_t>(n * in))
+    m.x16.resize(static_cast<std::size_t>(n * in));
   if (m.w16.size() < static_cast<std::size_t>(out * in))
     m.w16.resize(static_cast<std::size_t>(out * in));
   round_to_bf16(x, n * in, m.x16.data());
@@ -140,20 +157,36 @@ void Bf16Linear::operator()(const float* x, std::int64_t n, std::int64_t in, con
   const std::int64_t last = pieces.length - (pieces.length - 1) / pieces.piece * pieces.piece;
   const Impl::Kernel& whole = m.kernel(shape(std::min(pieces.piece, pieces.length)));
   const Impl::Kernel& tail = m.kernel(shape(last));
-  while (static_cast<int>(m.streams.size()) < pieces.team) m.streams.emplace_back(m.engine);
-  if (static_cast<int>(m.scratch.size()) < pieces.team) m.scratch.resize(pieces.team);
+  m.prepare(pieces.team, whole, tail);
 
+  // An exception must not leave an OpenMP region: the first is kept and
+  // rethrown after it.
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
   const std::uint16_t* x16 = m.x16.data();
   const std::uint16_t* w16 = m.w16.data();
   pieces.for_each([&](std::int64_t begin, std::int64_t size) {
     const Impl::Kernel& k = size == pieces.piece ? whole : tail;
     const int thread = omp_get_thread_num();
-    if (pieces.cut_rows) {
-      m.run(k, thread, x16 + begin * in, w16, b, y + begin * out);
-    } else {
-      m.run(k, thread, x16, w16 + begin * in, b != nullptr ? b + begin : nullptr, y + begin);
+    try {
+      if (pieces.cut_rows) {
+        m.run(k, thread, x16 + begin * in, w16, b, y + begin * out);
+      } else {
+        m.run(k, thread, x16, w16 + begin * in, b != nullptr ? b + begin : nullptr, y + begin);
+      }
+    } catch (...) {
+      const std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
     }
   });
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const dnnl::error& e) {
+      throw Error(ErrorCode::internal,
+                  fmt::format("bf16 compute: oneDNN's matmul failed ({})", e.what()));
+    }
+  }
 }
 
 }  // namespace model::cpu

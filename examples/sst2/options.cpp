@@ -120,11 +120,15 @@ void validate(const TrainOptions& o) {
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
-  if (o.compute != "fp32" && o.compute != "bf16")
-    fail(fmt::format("--compute must be fp32 or bf16, got '{}'", o.compute));
-  if (std::string why_not;
-      !mezo::compute_available(mezo::parse_compute_precision(o.compute), &why_not))
-    throw mezo::Error(mezo::ErrorCode::unsupported, "--compute " + o.compute + ": " + why_not);
+  mezo::ComputePrecision compute{};
+  try {
+    compute = mezo::parse_compute_precision(o.compute);
+  } catch (const mezo::Error& e) {
+    fail(fmt::format("--compute: {}", e.what()));
+  }
+  if (std::string why_not; !mezo::compute_available(compute, &why_not))
+    throw mezo::Error(mezo::ErrorCode::unsupported,
+                      fmt::format("--compute {}: {}", o.compute, why_not));
   if (o.max_rejected_in_a_row < 0)
     fail(fmt::format("--max-rejected must be >= 0, got {}", o.max_rejected_in_a_row));
   if (!(o.eps > 0) || !std::isfinite(o.eps))

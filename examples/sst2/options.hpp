@@ -53,8 +53,8 @@ struct TrainOptions {
   int batch_size = kMaskedLmDefaults.batch_size;
   std::uint64_t seed = 42;  // run seed: z and batches
   int threads = 0;          // 0 = all cores
-  std::string compute =
-      "fp32";  // the projections' arithmetic: fp32 or bf16 (mezo::ComputePrecision)
+  // The layers' matrix products: "fp32" or "bf16" (mezo::ComputePrecision).
+  std::string compute = "fp32";
   bool exact_restore = true;
   std::int64_t log_every = 100;        // progress lines when not a terminal
   std::int64_t max_eval_examples = 0;  // 0 = all (dev and test)

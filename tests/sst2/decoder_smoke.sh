@@ -123,7 +123,7 @@ else
 fi
 "$SST2" "${small[@]}" --threads 1 --compute fp16 --out bad-compute >bad-compute.log 2>&1 &&
   fail "--compute fp16 was accepted"
-grep -q -- "--compute must be fp32 or bf16, got 'fp16'" bad-compute.log || { cat bad-compute.log; fail "no clear --compute error"; }
+grep -q -- "--compute: compute precision must be fp32 or bf16, got 'fp16'" bad-compute.log || { cat bad-compute.log; fail "no clear --compute error"; }
 
 # k-shot on a decoder, --objective accuracy, and two-token label words.
 "$SST2" "${small[@]}" --threads 1 --k 16 --steps 2 --eval-every 2 --out kshot >kshot.log 2>&1 || { cat kshot.log; fail "k-shot run failed"; }

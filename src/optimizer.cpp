@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "mezo/error.hpp"
+#include "optimizer_checks.hpp"
 
 MEZO_BEGIN_NAMESPACE
 
@@ -17,35 +18,23 @@ float LrSchedule::at(float base_lr, std::int64_t step) const {
   return static_cast<float>(base_lr * (1.0 - progress * (1.0 - final_fraction)));
 }
 
-namespace {
-void require(bool ok, const std::string& message) {
-  if (!ok) throw Error(ErrorCode::invalid_argument, message);
-}
-}  // namespace
+using detail::require;
 
 ZoSgd::ZoSgd(ZoSgdConfig config, std::shared_ptr<const Perturbation> perturbation)
     : config_(config),
       perturbation_(perturbation ? std::move(perturbation) : gaussian_perturbation()) {
-  require(std::isfinite(config_.eps) && config_.eps > 0.0f,
-          fmt::format("ZO-SGD: eps must be a positive finite number, got {}", config_.eps));
-  require(std::isfinite(config_.lr) && config_.lr >= 0.0f,
-          fmt::format("ZO-SGD: lr must be finite and >= 0, got {}", config_.lr));
-  require(
-      std::isfinite(config_.weight_decay) && config_.weight_decay >= 0.0f,
-      fmt::format("ZO-SGD: weight_decay must be finite and >= 0, got {}", config_.weight_decay));
-  if (config_.schedule.kind == LrSchedule::Kind::linear) {
-    require(config_.schedule.total_steps > 0,
-            fmt::format("ZO-SGD: a linear lr schedule needs total_steps > 0, got {}",
-                        config_.schedule.total_steps));
-    require(config_.schedule.final_fraction >= 0.0f && config_.schedule.final_fraction <= 1.0f,
-            fmt::format("ZO-SGD: linear schedule final_fraction must be in [0, 1], got {}",
-                        config_.schedule.final_fraction));
-  }
+  detail::check_common_options("ZO-SGD", config_.lr, config_.eps, config_.weight_decay,
+                               config_.schedule);
 }
 
 void ZoSgd::set_step_count(std::int64_t step) {
-  require(step >= 0, fmt::format("ZO-SGD: step count must be >= 0, got {}", step));
+  detail::check_step_count("ZO-SGD", step);
   step_ = step;
+}
+
+int forwards_per_step(const Optimizer& optimizer) {
+  const int n = optimizer.directions_per_step();
+  return optimizer.probe_kind() == ProbeKind::one_sided ? n + 1 : 2 * n;
 }
 
 UpdatePlan ZoSgd::plan_update(std::span<const SeedEstimate> estimates) {

@@ -15,11 +15,9 @@ MEZO_BEGIN_NAMESPACE
 
 namespace {
 void validate(const ParamPass& pass) {
-  if (pass.record != nullptr &&
-      (pass.terms.size() != 1 || pass.restore || pass.journal != nullptr || pass.decay != 0.0f)) {
+  if (pass.record != nullptr && (pass.terms.size() != 1 || pass.decay != 0.0f)) {
     throw Error(ErrorCode::invalid_argument,
-                "ParamPass: a recording pass must be exactly one term with no restore, journal or "
-                "decay");
+                "ParamPass: a recording pass must be exactly one term with no decay");
   }
   if (pass.record != nullptr && pass.record == pass.journal) {
     throw Error(ErrorCode::invalid_argument,

@@ -29,6 +29,32 @@ float evaluate(const LossFunction& loss, Undo&& undo) {
   }
 }
 
+// ℓ0 = ℓ(θ), then ℓ_i = ℓ(θ + εz_i) for each direction (mezo/step.hpp).
+StepResult one_sided_step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
+                          StepResult result) {
+  const float eps = result.eps;
+  const float base = loss();  // θ untouched: an exception has nothing to undo
+  if (!std::isfinite(base)) return detail::rejected_at_base(std::move(result), base);
+  RestoreJournal journals[2];
+  detail::OneSidedPasses passes(params, optimizer.perturbation(), eps,
+                                result.exact_restore ? journals : nullptr);
+  for (int d = 0; d < optimizer.directions_per_step(); ++d) {
+    const std::uint64_t s = direction_seed(result.seed, d);
+    passes.to_probe(s);
+    result.journal_entries = std::max<std::uint64_t>(result.journal_entries, passes.journal_size());
+    const float probed = evaluate(loss, [&] { passes.restore(); });
+    if (!std::isfinite(probed)) {
+      passes.restore();
+      result.estimates.push_back({s, probed, base, 0.0f});
+      return detail::rejected_for_loss(std::move(result), d, "loss_plus", probed);
+    }
+    result.estimates.push_back({s, probed, base, (probed - base) / eps});
+  }
+  if (!detail::plan_update(optimizer, result, [&] { passes.restore(); })) return result;
+  passes.restore_and_update(result.update);
+  return detail::completed(std::move(result));
+}
+
 }  // namespace
 
 StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
@@ -44,6 +70,10 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
   result.seed = seed;
   result.eps = eps;
   result.exact_restore = options.exact_restore;
+  result.probe_kind = optimizer.probe_kind();
+  if (result.probe_kind == ProbeKind::one_sided) {
+    return one_sided_step(params, optimizer, loss, std::move(result));
+  }
   RestoreJournal journal;
   RestoreJournal* journal_or_null = options.exact_restore ? &journal : nullptr;
 

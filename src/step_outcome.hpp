@@ -11,6 +11,7 @@
 #include <cmath>
 #include <utility>
 
+#include "mezo/error.hpp"
 #include "mezo/log.hpp"
 #include "mezo/optimizer.hpp"
 #include "mezo/step.hpp"
@@ -36,6 +37,18 @@ inline StepResult rejected_for_loss(StepResult result, int direction, const char
   return result;
 }
 
+// A one-sided step whose unperturbed loss ℓ0 is the non-finite `value`:
+// stopped before any pass, θ untouched.
+inline StepResult rejected_at_base(StepResult result, float value) {
+  result.status = StepStatus::nonfinite_loss;
+  result.loss_minus = value;  // ℓ0, as a one-sided estimate would hold it
+  result.message = fmt::format(
+      "loss at the unperturbed weights (step seed {}) is {}; weights untouched, no update applied",
+      result.seed, value);
+  log(LogLevel::warning, result.message);
+  return result;
+}
+
 inline bool finite_plan(const UpdatePlan& plan) {
   if (!std::isfinite(plan.decay)) return false;
   for (const ZTerm& t : plan.terms) {
@@ -49,10 +62,34 @@ inline bool finite_plan(const UpdatePlan& plan) {
 // is refused instead: the optimizer's step count is put back, `restore()`
 // brings θ back, the result says nonfinite_update and why (logged), and
 // false is returned.
+//
+// A plan that breaks UpdatePlan's rule (fewer terms than estimates, or term i
+// not along estimate i's seed) is a bug in the optimizer: θ is restored, the
+// step count put back, and mezo::Error(invalid_argument) thrown.
 template <typename Restore>
 bool plan_update(Optimizer& optimizer, StepResult& result, Restore&& restore) {
   const std::int64_t step_before = optimizer.step_count();
-  UpdatePlan plan = optimizer.plan_update(result.estimates);
+  UpdatePlan plan;
+  try {
+    plan = optimizer.plan_update(result.estimates);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  bool follows_rule = plan.terms.size() >= result.estimates.size() && plan.terms.size() < 65536;
+  for (std::size_t i = 0; follows_rule && i < result.estimates.size(); ++i) {
+    follows_rule = plan.terms[i].seed == result.estimates[i].seed;
+  }
+  if (!follows_rule) {
+    optimizer.set_step_count(step_before);
+    restore();
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("the optimizer's update for step seed {} has {} terms for {} "
+                            "directions; term i must be along direction i's seed (UpdatePlan), "
+                            "at most 65535 terms; weights restored {}",
+                            result.seed, plan.terms.size(), result.estimates.size(),
+                            restored_how(result)));
+  }
   if (finite_plan(plan)) {
     result.update = std::move(plan);
     return true;

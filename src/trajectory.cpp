@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -19,7 +22,8 @@ MEZO_BEGIN_NAMESPACE
 namespace {
 
 constexpr char kMagic[8] = {'M', 'E', 'Z', 'O', 'T', 'R', 'J', '1'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kOldestVersion = 1;  // same layout, no flags above bit 1
 constexpr std::size_t kHeaderBytes = 40;
 constexpr std::size_t kRecordBytes = 56;
 
@@ -97,8 +101,10 @@ TrajectoryHeader decode_header(const std::string& bytes, const std::filesystem::
   d.skip(4);
   const std::uint32_t stored_crc = d.u32();
   if (stored_crc != detail::crc32(in, kHeaderBytes - 4)) fail("CRC mismatch");
-  if (version != kVersion)
-    fail(fmt::format("format version {}, this libmezo reads {}", version, kVersion));
+  if (version < kOldestVersion || version > kVersion) {
+    fail(fmt::format("format version {}, this libmezo reads {} to {}", version, kOldestVersion,
+                     kVersion));
+  }
   if (record_bytes != kRecordBytes) {
     fail(fmt::format("record size {}, expected {}", record_bytes, kRecordBytes));
   }
@@ -186,24 +192,47 @@ TrajectoryHeader make_trajectory_header(const Optimizer& optimizer, const StepOp
 std::vector<TrajectoryRecord> records_for_step(std::int64_t step, const StepResult& result) {
   std::vector<TrajectoryRecord> records;
   const bool rejected = result.status != StepStatus::ok;
-  const bool at_minus =
-      rejected && !result.estimates.empty() && std::isfinite(result.estimates.back().loss_plus);
-  for (std::size_t i = 0; i < result.estimates.size(); ++i) {
-    const SeedEstimate& e = result.estimates[i];
+  const bool one_sided = result.probe_kind == ProbeKind::one_sided;
+  const bool at_minus = rejected && !one_sided && !result.estimates.empty() &&
+                        std::isfinite(result.estimates.back().loss_plus);
+  const std::uint32_t step_flags = (rejected ? TrajectoryRecord::rejected : 0u) |
+                                   (at_minus ? TrajectoryRecord::rejected_at_minus : 0u) |
+                                   (one_sided ? TrajectoryRecord::one_sided : 0u);
+  const auto record = [&](std::size_t index) {
     TrajectoryRecord r;
     r.step = step;
-    r.seed = e.seed;
     r.eps = result.eps;
     r.lr = result.update.lr;
+    r.decay = result.update.decay;
+    r.direction = static_cast<std::uint16_t>(index);
+    r.directions = static_cast<std::uint16_t>(result.estimates.size());
+    r.flags = step_flags;
+    return r;
+  };
+  if (one_sided && rejected && result.estimates.empty()) {  // ℓ0 was not finite
+    TrajectoryRecord r = record(0);
+    r.seed = result.seed;
+    r.loss_minus = result.loss_minus;
+    r.directions = 1;
+    r.flags |= TrajectoryRecord::rejected_at_base;
+    records.push_back(r);
+    return records;
+  }
+  for (std::size_t i = 0; i < result.estimates.size(); ++i) {
+    const SeedEstimate& e = result.estimates[i];
+    TrajectoryRecord r = record(i);
+    r.seed = e.seed;
     r.projected_grad = e.projected_grad;
     r.coef = i < result.update.terms.size() ? result.update.terms[i].coef : 0.0f;
-    r.decay = result.update.decay;
     r.loss_plus = e.loss_plus;
     r.loss_minus = e.loss_minus;
-    r.direction = static_cast<std::uint16_t>(i);
-    r.directions = static_cast<std::uint16_t>(result.estimates.size());
-    r.flags = (rejected ? TrajectoryRecord::rejected : 0u) |
-              (at_minus ? TrajectoryRecord::rejected_at_minus : 0u);
+    records.push_back(r);
+  }
+  for (std::size_t i = result.estimates.size(); i < result.update.terms.size(); ++i) {
+    TrajectoryRecord r = record(i);
+    r.seed = result.update.terms[i].seed;
+    r.coef = result.update.terms[i].coef;
+    r.flags |= TrajectoryRecord::update_only;
     records.push_back(r);
   }
   return records;
@@ -299,22 +328,25 @@ Trajectory read_trajectory(const std::filesystem::path& path) {
 
 namespace {
 
-// The update a completed step applied, from its records (one per direction).
+// The update a completed step applied, from its records (one per term).
 UpdatePlan plan_of(std::span<const TrajectoryRecord> step) {
   UpdatePlan plan{step.back().lr, step.back().decay, {}};
   for (const TrajectoryRecord& r : step) plan.terms.push_back({r.seed, r.coef});
   return plan;
 }
 
-// One step of a run that did not restore exactly: repeat all its passes, since
-// their rounding is part of the trained weights.
-void replay_step_with_rounding(const ParamSet& params, const Perturbation& perturbation,
-                               std::span<const TrajectoryRecord> step) {
-  const TrajectoryRecord& last = step.back();
+bool is_probe(const TrajectoryRecord& r) { return !(r.flags & TrajectoryRecord::update_only); }
+
+// One two-sided step of a run that did not restore exactly: repeat all its
+// passes, since their rounding is part of the trained weights.
+void replay_two_sided_with_rounding(const ParamSet& params, const Perturbation& perturbation,
+                                    std::span<const TrajectoryRecord> step,
+                                    std::size_t probes) {
+  const TrajectoryRecord& last = step[probes - 1];
   const bool rejected = (last.flags & TrajectoryRecord::rejected) != 0;
-  for (std::size_t i = 0; i < step.size(); ++i) {
+  for (std::size_t i = 0; i < probes; ++i) {
     detail::DirectionPasses passes(params, perturbation, step[i].seed, step[i].eps, nullptr);
-    const bool is_last = i + 1 == step.size();
+    const bool is_last = i + 1 == probes;
     passes.to_plus();
     if (is_last && rejected && !(last.flags & TrajectoryRecord::rejected_at_minus)) {
       passes.restore_from_plus();
@@ -330,6 +362,20 @@ void replay_step_with_rounding(const ParamSet& params, const Perturbation& pertu
     } else {
       passes.restore_from_minus_and_update(plan_of(step));
     }
+  }
+}
+
+// The same for a one-sided step: probe after probe, then back (and update).
+void replay_one_sided_with_rounding(const ParamSet& params, const Perturbation& perturbation,
+                                    std::span<const TrajectoryRecord> step,
+                                    std::size_t probes) {
+  if (step.front().flags & TrajectoryRecord::rejected_at_base) return;  // no pass ran
+  detail::OneSidedPasses passes(params, perturbation, step.front().eps, nullptr);
+  for (std::size_t i = 0; i < probes; ++i) passes.to_probe(step[i].seed);
+  if (step.front().flags & TrajectoryRecord::rejected) {
+    passes.restore();
+  } else {
+    passes.restore_and_update(plan_of(step));
   }
 }
 
@@ -352,20 +398,66 @@ void replay(const ParamSet& params, const Perturbation& perturbation,
     // A rejected step stops at the failing direction, so it may have fewer.
     std::size_t end = i;
     while (end < records.size() && records[end].step == records[i].step) ++end;
-    if (count == 0 || end - i > count || (!rejected && end - i != count)) {
-      throw Error(ErrorCode::invalid_format,
-                  fmt::format("replay: step {} has {} records but says it probed {} directions",
-                              records[i].step, end - i, count));
-    }
     const std::span<const TrajectoryRecord> step(records.data() + i, end - i);
+    const std::size_t probes = static_cast<std::size_t>(std::count_if(
+        step.begin(), step.end(), is_probe));
+    const bool probes_first = std::is_partitioned(step.begin(), step.end(), is_probe);
+    if (count == 0 || probes == 0 || probes > count || (!rejected && probes != count) ||
+        !probes_first) {
+      throw Error(ErrorCode::invalid_format,
+                  fmt::format("replay: step {} has {} probe records{} but says it probed {} "
+                              "directions",
+                              records[i].step, probes,
+                              probes_first ? "" : " (not all before its update-only records)",
+                              count));
+    }
     if (!trajectory.header.exact_restore) {
-      replay_step_with_rounding(params, perturbation, step);
+      if (records[i].flags & TrajectoryRecord::one_sided) {
+        replay_one_sided_with_rounding(params, perturbation, step, probes);
+      } else {
+        replay_two_sided_with_rounding(params, perturbation, step, probes);
+      }
     } else if (!rejected) {
       // θ is exactly where the step's probes left it (restored bit-exactly):
       // the update alone, as mezo::step's last pass applies it.
       apply_update(params, perturbation, plan_of(step));
     }
     i = end;
+  }
+}
+
+void resume_optimizer(Optimizer& optimizer, const Trajectory& trajectory) {
+  const auto& records = trajectory.records;
+  std::vector<SeedEstimate> estimates;
+  for (std::size_t i = 0; i < records.size();) {
+    std::size_t end = i;
+    while (end < records.size() && records[end].step == records[i].step) ++end;
+    const std::span<const TrajectoryRecord> step(records.data() + i, end - i);
+    i = end;
+    if (step.front().flags & TrajectoryRecord::rejected) continue;  // the optimizer never saw it
+    estimates.clear();
+    for (const TrajectoryRecord& r : step) {
+      if (is_probe(r)) estimates.push_back({r.seed, r.loss_plus, r.loss_minus, r.projected_grad});
+    }
+    const UpdatePlan plan = optimizer.plan_update(estimates);
+    const UpdatePlan logged = plan_of(step);
+    bool same = plan.terms.size() == logged.terms.size() &&
+                std::bit_cast<std::uint32_t>(plan.decay) ==
+                    std::bit_cast<std::uint32_t>(logged.decay);
+    for (std::size_t t = 0; same && t < plan.terms.size(); ++t) {
+      same = plan.terms[t].seed == logged.terms[t].seed &&
+             std::bit_cast<std::uint32_t>(plan.terms[t].coef) ==
+                 std::bit_cast<std::uint32_t>(logged.terms[t].coef);
+    }
+    if (!same) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("resume_optimizer: at step {} the optimizer plans {} term(s), "
+                              "the first with coefficient {}, where the log holds {} with {}: it "
+                              "is not the run's optimizer, or not with the run's options",
+                              step.front().step, plan.terms.size(),
+                              plan.terms.empty() ? 0.0f : plan.terms.front().coef,
+                              logged.terms.size(), logged.terms.front().coef));
+    }
   }
 }
 

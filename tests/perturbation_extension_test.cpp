@@ -44,9 +44,9 @@ class HashedPerturbation : public mezo::Perturbation {
     for (std::size_t j = 0; j < out.size(); ++j) out[j] = hashed_z(seed, first + j);
   }
   void apply(const mezo::ParamSet& params, const mezo::ParamPass& pass) const override {
-    if (pass.record != nullptr &&
-        (pass.terms.size() != 1 || pass.restore || pass.journal != nullptr || pass.decay != 0.0f)) {
-      throw mezo::Error(mezo::ErrorCode::invalid_argument, "a recording pass has one term only");
+    if (pass.record != nullptr && (pass.terms.size() != 1 || pass.decay != 0.0f)) {
+      throw mezo::Error(mezo::ErrorCode::invalid_argument,
+                        "a recording pass has one term and no decay");
     }
     std::vector<mezo::RestoreJournal::Entry> recorded;
     const mezo::RestoreJournal::Entry* next = nullptr;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <exception>
@@ -44,10 +45,11 @@ class TempDir {
  public:
   TempDir() {
     static int count = 0;
-    path_ = fs::temp_directory_path() /
-            ("mezo_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-             std::to_string(count++));
+    // A parameterised test's name ("Case/fzoo") must not make a subdirectory.
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');
+    path_ = fs::temp_directory_path() / ("mezo_test_" + std::to_string(::getpid()) + "_" + test +
+                                         "_" + std::to_string(count++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }

@@ -215,7 +215,7 @@ put("kshot_split", "bad_label", b"\x00" + (tsv + "x\t9\n").encode())
 put("kshot_split", "three_labels", b"\x00" + (tsv + "meh\t2\nso so\t2\n").encode())
 
 # --- trajectory log: first byte 1 = let the target repair the CRCs --------------------
-def header(version=1, record_bytes=56, flags=1, perturbation=1, seed=42):
+def header(version=2, record_bytes=56, flags=1, perturbation=1, seed=42):
     h = b"MEZOTRJ1" + struct.pack("<IIIIQI", version, record_bytes, flags, perturbation, seed, 0)
     return h + struct.pack("<I", zlib.crc32(h))
 
@@ -235,7 +235,11 @@ corrupt_middle = bytearray(log)
 corrupt_middle[40 + 60] ^= 0xFF
 put("trajectory", "corrupt_middle", b"\x00" + bytes(corrupt_middle))
 put("trajectory", "bad_magic", b"\x00" + b"MEZOTRJ9" + log[8:])
-put("trajectory", "version_2", b"\x00" + header(version=2) + record(0))
+put("trajectory", "version_1", b"\x00" + header(version=1) + record(0))  # still read
+put("trajectory", "version_3", b"\x00" + header(version=3) + record(0))
+# FZOO-like one-sided probes (flag 4) and an update-only term along an earlier seed (flag 8).
+put("trajectory", "one_sided_with_update_term",
+    b"\x00" + header() + record(0, 0, 2, flags=4) + record(0, 1, 2, flags=4) + record(0, 2, 2, flags=12))
 put("trajectory", "record_size_64", b"\x00" + header(record_bytes=64) + record(0))
 put("trajectory", "header_only", b"\x00" + header())
 put("trajectory", "short_header", b"\x00" + header()[:30])

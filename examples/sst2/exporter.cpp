@@ -8,6 +8,7 @@
 #include "data.hpp"
 #include "evaluation.hpp"
 #include "mezo/model/causal_lm.hpp"
+#include "optimizer_choice.hpp"
 #include "saved_run.hpp"
 #include "task.hpp"
 
@@ -78,7 +79,7 @@ int export_run(const ExportOptions& e) {
   const RunState& state = run.state;
   if (state.best_step < 0) fail(fmt::format("{} has no dev evaluation yet", e.run.string()));
 
-  const auto perturbation = mezo::gaussian_perturbation({.num_threads = o.threads});
+  const auto perturbation = make_perturbation(o);
   load_checked(o, run.previous);  // checks the model is the run's, before any replay
   const auto best = load_weights_at(o, *perturbation, state.best_step);
   // LoRA: the factors folded into the weights they adapt, so that the file is

@@ -20,7 +20,9 @@
 
 #include "cluster.hpp"
 #include "exporter.hpp"
+#include "mezo/fzoo.hpp"
 #include "mezo/mezo.hpp"
+#include "optimizer_choice.hpp"
 #include "random_model.hpp"
 #include "trainer.hpp"
 
@@ -89,10 +91,27 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
       ->capture_default_str();
   using sst2::kCausalLmDefaults, sst2::kMaskedLmDefaults;
   using sst2::kFullDefaults, sst2::kLoraDefaults, sst2::kPrefixDefaults;
+  cmd.add_option("--optimizer", o.optimizer,
+                 fmt::format("zeroth-order method: {} (MeZO's ZO-SGD; n-SPSA, its n-direction "
+                             "average; FZOO, one-sided Rademacher probes with a normalised step; "
+                             "AdaMeZO, moments replayed from the last --history steps' seeds)",
+                             sst2::optimizer_names()))
+      ->capture_default_str();
+  cmd.add_option("--directions", o.directions,
+                 fmt::format("directions per step for n-spsa (default {}) and fzoo (default {}: "
+                             "{} forwards a step)",
+                             sst2::kDefaultNSpsaDirections, mezo::FzooConfig{}.directions,
+                             mezo::FzooConfig{}.directions + 1));
+  cmd.add_option("--beta1", o.beta1, "ada-mezo: first-moment decay")->capture_default_str();
+  cmd.add_option("--beta2", o.beta2, "ada-mezo: second-moment decay")->capture_default_str();
+  cmd.add_option("--history", o.history, "ada-mezo: past steps replayed in each update")
+      ->capture_default_str();
   cmd.add_option("--lr", o.lr,
-                 fmt::format("learning rate (default: {}; --peft lora {}, prefix {})",
-                             short_float(kFullDefaults.lr), short_float(kLoraDefaults.lr),
-                             short_float(kPrefixDefaults.lr)));
+                 fmt::format("learning rate (default: {}, fzoo {}, ada-mezo {}; --peft lora {}, "
+                             "prefix {})",
+                             short_float(kFullDefaults.lr), short_float(sst2::default_lr("fzoo")),
+                             short_float(sst2::default_lr("ada-mezo")),
+                             short_float(kLoraDefaults.lr), short_float(kPrefixDefaults.lr)));
   cmd.add_option("--eps", o.eps,
                  fmt::format("perturbation scale (default: {}; --peft lora {}, prefix {})",
                              short_float(kFullDefaults.eps), short_float(kLoraDefaults.eps),

@@ -6,6 +6,7 @@
 
 #include "mezo/error.hpp"
 #include "mezo/model/peft.hpp"
+#include "optimizer_choice.hpp"
 
 namespace sst2 {
 namespace {
@@ -36,6 +37,11 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"template", o.prompt.template_text},
       {"label_words", o.prompt.label_words},
       {"max_length", o.prompt.max_length},
+      {"optimizer", o.optimizer},
+      {"directions", o.directions},
+      {"beta1", o.beta1},
+      {"beta2", o.beta2},
+      {"history", o.history},
       {"lr", o.lr},
       {"eps", o.eps},
       {"weight_decay", o.weight_decay},
@@ -71,6 +77,12 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.prompt.template_text = j.at("template");
   o.prompt.label_words = j.at("label_words").get<std::vector<std::string>>();
   o.prompt.max_length = j.at("max_length");
+  // The optimizer (newer): runs before it were ZO-SGD runs.
+  o.optimizer = j.value("optimizer", o.optimizer);
+  o.directions = j.value("directions", o.directions);
+  o.beta1 = j.value("beta1", o.beta1);
+  o.beta2 = j.value("beta2", o.beta2);
+  o.history = j.value("history", o.history);
   o.lr = j.at("lr");
   o.eps = j.at("eps");
   o.weight_decay = j.at("weight_decay");
@@ -137,6 +149,7 @@ void validate(const TrainOptions& o) {
     fail(fmt::format("--lr must be finite and >= 0, got {}", o.lr));
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
     fail(fmt::format("--weight-decay must be finite and >= 0, got {}", o.weight_decay));
+  validate_optimizer(o);
   if (o.objective != "cross_entropy" && o.objective != "accuracy") {
     fail(fmt::format("--objective must be cross_entropy or accuracy, got '{}'", o.objective));
   }
@@ -180,7 +193,8 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family) {
   const PeftDefaults& peft = o.peft == "lora"     ? kLoraDefaults
                              : o.peft == "prefix" ? kPrefixDefaults
                                                   : kFullDefaults;
-  set("--lr", o.lr, peft.lr);
+  const float method_lr = default_lr(o.optimizer);
+  set("--lr", o.lr, o.peft == "full" && method_lr > 0.0f ? method_lr : peft.lr);
   set("--eps", o.eps, peft.eps);
   set("--weight-decay", o.weight_decay, peft.weight_decay);
 }

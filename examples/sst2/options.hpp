@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mezo/ada_mezo.hpp"
 #include "mezo/model/language_model.hpp"
 #include "prompt.hpp"
 
@@ -45,6 +46,13 @@ struct TrainOptions {
   std::string head = "auto";                // auto | mlm | cosine | lm
   float cosine_scale = 20.0f;
   PromptOptions prompt;
+  // The zeroth-order method (optimizer_choice.hpp) and its own options;
+  // directions 0 = the method's default (n-SPSA 4, FZOO 8).
+  std::string optimizer = "zo-sgd";
+  int directions = 0;
+  float beta1 = mezo::AdaMezoConfig{}.beta1;  // ada-mezo
+  float beta2 = mezo::AdaMezoConfig{}.beta2;
+  int history = mezo::AdaMezoConfig{}.history;
   float lr = kFullDefaults.lr;
   float eps = kFullDefaults.eps;
   float weight_decay = kFullDefaults.weight_decay;

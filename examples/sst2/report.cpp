@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "evaluation.hpp"
+#include "optimizer_choice.hpp"
 
 namespace sst2 {
 namespace {
@@ -41,6 +42,10 @@ void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, c
                train_examples, dev_examples, test_examples, data.description.c_str());
   std::fprintf(stderr, "prompt '%s', label words '%s'\n", o.prompt.template_text.c_str(),
                fmt::format("{}", fmt::join(o.prompt.label_words, "', '")).c_str());
+  if (o.optimizer != "zo-sgd") {
+    std::fprintf(stderr, "optimizer %s: lr %g, eps %g, %d forwards a step\n", o.optimizer.c_str(),
+                 o.lr, o.eps, forwards_per_step(o));
+  }
   if (o.compute != "fp32") {
     std::fprintf(stderr, "compute %s: the layers' matrix products on %s inputs, fp32 weights\n",
                  o.compute.c_str(), o.compute.c_str());

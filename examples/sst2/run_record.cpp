@@ -1,6 +1,7 @@
 #include "run_record.hpp"
 
 #include "cluster.hpp"
+#include "optimizer_choice.hpp"
 
 namespace sst2 {
 
@@ -35,13 +36,17 @@ void RunRecord::append_metrics(const nlohmann::json& line) {
 }
 
 void RunRecord::record_dev(std::int64_t steps_done, double dev) {
-  state_.evaluations.push_back({{"step", steps_done}, {"dev_accuracy", dev}});
+  // Forwards (loss evaluations) so far, the cost methods are compared by.
+  const std::int64_t forwards = steps_done * forwards_per_step(options_);
+  state_.evaluations.push_back(
+      {{"step", steps_done}, {"forwards", forwards}, {"dev_accuracy", dev}});
   if (dev > state_.best_dev) state_.best_dev = dev, state_.best_step = steps_done;
   state_.last_eval_step = steps_done;
   // "step" is the 0-based index of the last step taken, as in the step
   // lines; "after_steps" is the count run.json uses.
   append_metrics({{"step", steps_done - 1},
                   {"after_steps", steps_done},
+                  {"forwards", forwards},
                   {"dev_accuracy", dev},
                   {"elapsed_s", elapsed()}});
 }

@@ -10,6 +10,7 @@
 #include "data.hpp"
 #include "evaluation.hpp"
 #include "mezo/mezo.hpp"
+#include "optimizer_choice.hpp"
 #include "report.hpp"
 #include "run_files.hpp"
 #include "run_record.hpp"
@@ -29,7 +30,7 @@ namespace {
 // record and replayed onto the trainable weights, which then hold the state
 // after that step. Returns the step to continue from.
 std::int64_t open_seed_log(const TrainOptions& o, bool resume, const mezo::ParamSet& trainable,
-                           const mezo::Perturbation& perturbation, mezo::ZoSgd& optimizer,
+                           const mezo::Perturbation& perturbation, mezo::Optimizer& optimizer,
                            const mezo::StepOptions& step_options,
                            std::optional<mezo::TrajectoryWriter>& writer) {
   const fs::path log_file = o.out_dir / "trajectory.mezotrj";
@@ -48,10 +49,7 @@ std::int64_t open_seed_log(const TrainOptions& o, bool resume, const mezo::Param
   std::fprintf(stderr, "resuming after step %lld: replaying the seed log\n",
                static_cast<long long>(first_step));
   mezo::replay(trainable, perturbation, log);
-  std::int64_t updates = 0;
-  for (const auto& r : log.records)
-    updates += r.direction == 0 && !(r.flags & mezo::TrajectoryRecord::rejected);
-  optimizer.set_step_count(updates);
+  mezo::resume_optimizer(optimizer, log);  // step count, schedule, AdaMeZO's past seeds
   return first_step;
 }
 
@@ -103,12 +101,12 @@ int train(const TrainOptions& cli, bool resume) {
   print_run_header(o, model, task, trainable.num_elements(), data, train_examples.size(),
                    dev_examples.size(), test_examples.size());
 
-  const auto perturbation = mezo::gaussian_perturbation({.num_threads = o.threads});
-  mezo::ZoSgd optimizer({.lr = o.lr, .eps = o.eps, .weight_decay = o.weight_decay}, perturbation);
+  const auto perturbation = make_perturbation(o);
+  const std::unique_ptr<mezo::Optimizer> optimizer = make_optimizer(o, perturbation);
   const mezo::StepOptions step_options{.exact_restore = o.exact_restore};
   std::optional<mezo::TrajectoryWriter> seed_log;
   const std::int64_t first_step =
-      open_seed_log(o, resume, trainable, *perturbation, optimizer, step_options, seed_log);
+      open_seed_log(o, resume, trainable, *perturbation, *optimizer, step_options, seed_log);
   if (resume) start.state.steps_done = first_step;
   RunRecord record(o, loaded.digest, std::move(start.state), first_step);
 
@@ -133,7 +131,7 @@ int train(const TrainOptions& cli, bool resume) {
   }
 
   TrainingRun run{
-      o,        trainable, optimizer, step_options, *task.scorer, train_examples, dev_examples,
+      o,        trainable, *optimizer, step_options, *task.scorer, train_examples, dev_examples,
       seed_log, record};
   const double steps_per_second = run_steps(run, first_step);
   if (seed_log) seed_log->sync();

@@ -173,7 +173,10 @@ class MEZO_API SeedParallel {
   // StepResult, rejection of a non-finite loss — is bit-identical to
   // mezo::step(params, optimizer, loss, seed) in one process.
   // Needs options.exact_restore (otherwise each rank's θ would keep its own
-  // rounding and the replicas would drift apart): mezo::Error if off.
+  // rounding and the replicas would drift apart): mezo::Error if off. Needs a
+  // two-sided optimizer: one-sided probes (FZOO) share one ℓ0 and one σ
+  // across the step's directions, so they are refused with
+  // mezo::Error(unsupported); data parallelism (DataParallel) runs them.
   StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction& loss,
                   std::uint64_t seed, const StepOptions& options = {});
 

@@ -2,6 +2,7 @@
 // The umbrella header; each concept also has a header of its own.
 #pragma once
 
+#include "mezo/ada_mezo.hpp"
 #include "mezo/config.hpp"
 #include "mezo/counter_rng.hpp"
 #include "mezo/bf16.hpp"
@@ -9,6 +10,7 @@
 #include "mezo/deferred_perturbation.hpp"
 #include "mezo/device.hpp"
 #include "mezo/error.hpp"
+#include "mezo/fzoo.hpp"
 #include "mezo/gpu.hpp"
 #include "mezo/io/safetensors.hpp"
 #include "mezo/log.hpp"

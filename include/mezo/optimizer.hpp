@@ -1,7 +1,9 @@
 // Zeroth-order optimizers. An Optimizer owns the hyperparameters and the step
 // counter; mezo::step() owns the perturb/evaluate/restore sequence and asks the
-// optimizer only how large ε is, how many directions to probe, and how to turn
-// the probed projected gradients into an update.
+// optimizer only how large ε is, how many directions to probe and how
+// (probe_kind), and how to turn the probed losses into an update.
+// More optimizers: mezo/fzoo.hpp (one-sided probes), mezo/ada_mezo.hpp
+// (momentum replayed from past seeds).
 #pragma once
 
 #include <cstdint>
@@ -29,16 +31,28 @@ struct MEZO_API LrSchedule {
   float at(float base_lr, std::int64_t step) const;
 };
 
+// How a step probes its directions z_1..z_n (seeds from direction_seed()):
+//   two_sided  ℓ(θ + εz_i) and ℓ(θ − εz_i) for each i: 2n forwards (MeZO, n-SPSA);
+//   one_sided  ℓ0 = ℓ(θ) once, then ℓ(θ + εz_i) for each i: n + 1 forwards (FZOO).
+enum class ProbeKind { two_sided, one_sided };
+
 // What one probed direction measured.
+//   two_sided: loss_plus = ℓ(θ + εz), loss_minus = ℓ(θ − εz),
+//              projected_grad = (loss_plus − loss_minus) / (2ε);
+//   one_sided: loss_plus = ℓ(θ + εz), loss_minus = ℓ0 = ℓ(θ) (the same for
+//              every direction of the step), projected_grad = (loss_plus − ℓ0) / ε.
 struct SeedEstimate {
   std::uint64_t seed = 0;
   float loss_plus = 0.0f;
   float loss_minus = 0.0f;
-  float projected_grad = 0.0f;  // (loss_plus − loss_minus) / (2 ε)
+  float projected_grad = 0.0f;
 };
 
 // The parameter update as a ParamPass: θ −= decay · θ (decaying groups), then
-// θ += coef_i · z(seed_i) for each term.
+// θ += coef_i · z(seed_i) for each term, in order. Term i < the number of
+// estimates is estimate i's direction (its seed); terms after those move θ
+// along directions of earlier steps (momentum replayed from their seeds) and
+// are logged as update-only records of the trajectory.
 struct UpdatePlan {
   float lr = 0.0f;
   float decay = 0.0f;
@@ -50,14 +64,23 @@ class MEZO_API Optimizer {
   virtual ~Optimizer() = default;
   virtual float eps() const = 0;
   virtual int directions_per_step() const = 0;
+  virtual ProbeKind probe_kind() const { return ProbeKind::two_sided; }
   virtual const Perturbation& perturbation() const = 0;
   // Called once per completed step with one estimate per direction; advances
-  // the step counter. Not called for a step that was rejected.
+  // the step counter (and whatever else the optimizer keeps: it must be a
+  // function of the sequence of estimates it was given, so that
+  // mezo::resume_optimizer can rebuild it from a trajectory log). Not called
+  // for a step that was rejected. If the plan is refused (not finite), the
+  // caller puts the step count back with set_step_count and the optimizer
+  // must then behave as if this call never happened.
   virtual UpdatePlan plan_update(std::span<const SeedEstimate> estimates) = 0;
   virtual std::int64_t step_count() const = 0;
-  // For resuming: the next plan_update is for step `step`.
+  // The next plan_update is for step `step`.
   virtual void set_step_count(std::int64_t step) = 0;
 };
+
+// Forward passes (loss evaluations) one completed step of `optimizer` costs.
+MEZO_API int forwards_per_step(const Optimizer& optimizer);
 
 struct ZoSgdConfig {
   float lr = 1e-6f;  // the paper's RoBERTa-large default

@@ -62,9 +62,11 @@ class MEZO_API RestoreJournal {
 //   4. x += term.coef · z(term.seed) for each term, in order
 // Each operation rounds to fp32 separately (no FMA), so a fused pass equals the
 // same operations done as separate passes, bit for bit.
-// If `record` is set, the pass must be exactly one term with no restore, decay
-// or journal; it then records in `record` every element whose round trips
-// fl(fl(x + d) − d) or fl(fl(x − d) + d), with d = term.coef · z, are not exact.
+// If `record` is set, the pass must be exactly one term and no decay; it then
+// records in `record` every element whose round trips fl(fl(x + d) − d) or
+// fl(fl(x − d) + d), with d = term.coef · z and x the value after steps 1–2,
+// are not exact. (A one-sided step moves from one probe to the next in one
+// pass: restore the last with its journal, record the next one's.)
 //
 // bf16 views: each element is loaded, put through steps 1–4 in fp32 and
 // rounded to bf16 once when stored (so a fused pass and separate passes may
@@ -111,12 +113,13 @@ struct ExecutionOptions {
 //              sorted by index): this is what makes restores bit-exact;
 //     decay    x −= decay · x, only in groups whose weight_decay is true;
 //     terms    x += coef · z(seed, i) for each, in order (coef 0 may be skipped);
-//     record   set only with exactly one term and nothing else (throw
-//              mezo::Error(invalid_argument) otherwise): *record is cleared,
-//              then holds, sorted by index, every element whose round trips
-//              fl(fl(x + d) − d) and fl(fl(x − d) + d), d = coef · z, would not
-//              give x back in this implementation's passes (none for one that
-//              never rounds θ, like DeferredPerturbation);
+//     record   set only with exactly one term and no decay (throw
+//              mezo::Error(invalid_argument) otherwise), never the same
+//              object as journal: *record is cleared, then holds, sorted by
+//              index, every element whose round trips fl(fl(x + d) − d) and
+//              fl(fl(x − d) + d), d = coef · z, x the value after restore and
+//              journal, would not give x back in this implementation's passes
+//              (none for one that never rounds θ, like DeferredPerturbation);
 //     probe    may be ignored (DeferredPerturbation keeps such terms virtual).
 //   An implementation that cannot keep a journal throws
 //   mezo::Error(unsupported) for a pass with `record` or `journal` set; it

@@ -26,8 +26,9 @@ struct StepOptions {
 
 struct StepResult {
   StepStatus status = StepStatus::ok;
-  float loss_plus = 0.0f;  // of the first direction (the paper logs ℓ+)
-  float loss_minus = 0.0f;
+  ProbeKind probe_kind = ProbeKind::two_sided;  // the optimizer's
+  float loss_plus = 0.0f;   // of the first direction (the paper logs ℓ+)
+  float loss_minus = 0.0f;  // of the first direction; one-sided: ℓ0 = ℓ(θ)
   float projected_grad = 0.0f;          // mean over the directions
   std::uint64_t seed = 0;               // the step's seed as passed in
   float eps = 0.0f;                     // the perturbation scale used
@@ -44,9 +45,14 @@ using LossFunction = std::function<float()>;
 // ZO-SGD is n-SPSA with n = 1.
 MEZO_API std::uint64_t direction_seed(std::uint64_t step_seed, int direction);
 
-// One MeZO step. For each of optimizer.directions_per_step() directions:
-// θ += εz; ℓ+ = loss(); θ −= εz twice (restoring in between); ℓ− = loss();
-// then the last restore and the update are one fused pass.
+// One MeZO step, probing as optimizer.probe_kind() says, for each of
+// optimizer.directions_per_step() directions z_i:
+//   two_sided: θ += εz_i; ℓ+ = loss(); θ −= εz_i twice (restoring in
+//              between); ℓ− = loss(); θ restored;
+//   one_sided: ℓ0 = loss() once at θ; then θ += εz_i; ℓ_i = loss(); θ
+//              restored (the restore and the next θ += εz_{i+1} are one pass).
+// The last restore and the update are one fused pass. With one-sided probes
+// a non-finite ℓ0 rejects the step before any pass (nothing to restore).
 //
 // - A non-finite loss stops the step at once: θ is restored (bit-identical to
 //   before the step when exact_restore is on), the optimizer is not advanced,

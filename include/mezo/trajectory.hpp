@@ -6,18 +6,23 @@
 // File format (all integers and floats little-endian; this comment is its specification):
 //   header, 40 bytes:
 //     char[8]  magic "MEZOTRJ1"
-//     u32      format version (1)
+//     u32      format version (2; version 1 files, which have no flags above
+//              bit 1, are read too)
 //     u32      record size in bytes (56)
 //     u32      flags: bit 0 = the run restored exactly (StepOptions::exact_restore)
 //     u32      perturbation: 1 = gaussian, 2 = rademacher, 0 = other
 //     u64      run seed (informational)
 //     u32      reserved, 0
 //     u32      CRC-32 of the preceding 36 bytes
-//   then one 56-byte record per probed direction:
+//   then one 56-byte record per probed direction, followed by one per
+//   update-only term (UpdatePlan: a term along an earlier step's seed):
 //     u64 step, u64 seed, f32 eps, f32 lr, f32 projected_grad,
 //     f32 coef (what z was scaled by in the update), f32 decay (η·λ),
-//     f32 loss_plus, f32 loss_minus, u16 direction, u16 directions in the step,
-//     u32 flags (bit 0: step rejected, bit 1: rejected at ℓ−),
+//     f32 loss_plus, f32 loss_minus (one-sided: ℓ0), u16 direction (the term's
+//     index), u16 directions probed in the step,
+//     u32 flags (bit 0: step rejected, bit 1: rejected at ℓ−, bit 2: one-sided
+//     probes, bit 3: update-only term, bit 4: rejected at ℓ0 — one record,
+//     seed = the step's seed),
 //     u32 CRC-32 of the preceding 52 bytes.
 // A file is created whole (temp file, fsync, rename); records are appended
 // whole, one write per step, so a crash can leave at most one partial or
@@ -59,6 +64,9 @@ struct TrajectoryRecord {
 
   static constexpr std::uint32_t rejected = 1u;
   static constexpr std::uint32_t rejected_at_minus = 2u;
+  static constexpr std::uint32_t one_sided = 4u;
+  static constexpr std::uint32_t update_only = 8u;
+  static constexpr std::uint32_t rejected_at_base = 16u;
 };
 
 // The header value for a perturbation, from its name().
@@ -69,9 +77,10 @@ MEZO_API TrajectoryHeader make_trajectory_header(const Optimizer& optimizer,
                                                  const StepOptions& options,
                                                  std::uint64_t run_seed);
 
-// The records describing one step's result (one per direction). `step` is the
-// caller's step index (the one its SeedSchedule was asked for); it counts
-// rejected steps too, unlike Optimizer::step_count().
+// The records describing one step's result: one per probed direction, then
+// one per update-only term (one record for a one-sided step rejected at ℓ0).
+// `step` is the caller's step index (the one its SeedSchedule was asked for);
+// it counts rejected steps too, unlike Optimizer::step_count().
 MEZO_API std::vector<TrajectoryRecord> records_for_step(std::int64_t step,
                                                         const StepResult& result);
 
@@ -127,5 +136,14 @@ MEZO_API Trajectory read_trajectory(const std::filesystem::path& path);
 // exactly, because their rounding left a trace in θ.
 MEZO_API void replay(const ParamSet& params, const Perturbation& perturbation,
                      const Trajectory& trajectory);
+
+// Brings a freshly made `optimizer` (the run's, with the run's options) to
+// the state it had after the log's last step, for resuming: plan_update is
+// called again with each completed step's estimates, in order, so a step
+// counter, a schedule's position and a history of past seeds (AdaMeZO) all
+// come back. Each plan is checked against the logged update bit for bit;
+// throws mezo::Error(invalid_argument) naming the step where they differ (the
+// optimizer or its options are not the run's).
+MEZO_API void resume_optimizer(Optimizer& optimizer, const Trajectory& trajectory);
 
 MEZO_END_NAMESPACE

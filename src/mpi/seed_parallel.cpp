@@ -65,6 +65,12 @@ StepResult SeedParallel::step(const ParamSet& params, Optimizer& optimizer,
                 "weights keep their own rounding from their own directions and the replicas "
                 "drift apart");
   }
+  if (optimizer.probe_kind() != ProbeKind::two_sided) {
+    throw Error(ErrorCode::unsupported,
+                "SeedParallel::step probes two-sided directions one per rank; this optimizer "
+                "probes one-sided (one unperturbed loss and one spread for all its "
+                "directions): train it with DataParallel or in one process");
+  }
   if (n < ranks) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("SeedParallel::step: {} direction(s) per step for {} ranks would leave "

@@ -101,6 +101,18 @@ expect_error max_rejected_negative "--max-rejected must be >= 0" "${run[@]}" --d
   --out out/max_rejected --max-rejected -1
 expect_error weight_decay_negative "--weight-decay must be finite and >= 0" "${run[@]}" --data data/good \
   --model model --out out/wd --weight-decay -0.1
+expect_error optimizer_unknown "--optimizer must be zo-sgd, n-spsa, fzoo or ada-mezo, got 'adam'" \
+  "${run[@]}" --data data/good --model model --out out/opt --optimizer adam
+expect_error fzoo_one_direction "--optimizer fzoo: FZOO: directions per step must be in [2, 65535]" \
+  "${run[@]}" --data data/good --model model --out out/opt --optimizer fzoo --directions 1
+expect_error directions_of_zo_sgd "--directions is an option of n-spsa and fzoo, not zo-sgd" \
+  "${run[@]}" --data data/good --model model --out out/opt --directions 4
+expect_error beta_of_fzoo "--beta1 is an option of ada-mezo, not fzoo" "${run[@]}" --data data/good \
+  --model model --out out/opt --optimizer fzoo --beta1 0.5
+expect_error ada_mezo_history "AdaMeZO: history must be in [1, 1024] steps, got 0" "${run[@]}" \
+  --data data/good --model model --out out/opt --optimizer ada-mezo --history 0
+expect_error ada_mezo_beta "AdaMeZO: beta2 must be in [0, 1), got 1" "${run[@]}" --data data/good \
+  --model model --out out/opt --optimizer ada-mezo --beta2 1
 expect_error unknown_option "--bogus" "${run[@]}" --data data/good --model model --out out/bogus --bogus
 expect_error resume_no_folder "no run to resume" train --resume --out out/never_made
 mkdir -p out/empty_folder

@@ -4,7 +4,9 @@
 # run does: trajectory.mezotrj byte-identical, the same best step, dev and test
 # accuracies in run.json, and the same per-step lines in metrics.jsonl.
 # SST2_TEST_SEED=N repeats a particular choice of kill moments; SST2_KILLS=N
-# sets how many kills to try (default 20; fewer when the run ends first).
+# sets how many kills to try (default 20; fewer when the run ends first);
+# SST2_OPTIMIZER_OPTS="--optimizer fzoo ..." trains with another optimizer
+# (its resume rebuilds the optimizer's state from the log: AdaMeZO's seeds).
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared tokenizers/bert-base-uncased/vocab.txt SST-2/k-shot/16-42/train.tsv \
   SST-2/k-shot/16-42/dev.tsv SST-2/k-shot/16-42/test.tsv
@@ -18,6 +20,9 @@ steps=160
 kills_wanted=${SST2_KILLS:-20}
 opts=(train --model "$WORK/model" --data "$SHARED/SST-2" --steps "$steps" --eval-every 10 --batch 8
   --max-eval-examples 50 --lr 1e-4 --seed 7 --threads 1 --log-every 25)
+read -ra optimizer_opts <<<"${SST2_OPTIMIZER_OPTS:-}"
+opts+=("${optimizer_opts[@]}")
+[[ ${#optimizer_opts[@]} -eq 0 ]] || note "optimizer options: ${optimizer_opts[*]}"
 
 t0=$(date +%s%N)
 "$SST2" "${opts[@]}" --out A >A.log 2>&1 || { cat A.log; fail "the uninterrupted run failed"; }

@@ -4,9 +4,11 @@
 // CRC check and never the fields behind it.
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "../fuzz_target.hpp"
 #include "crc32.hpp"
+#include "mezo/fzoo.hpp"
 #include "mezo/trajectory.hpp"
 
 namespace {
@@ -35,6 +37,23 @@ MEZO_FUZZ_TARGET(trajectory) {
     const mezo::Trajectory read = mezo::read_trajectory(path);
     if (read.records.size() > (bytes.size() - kHeaderBytes) / kRecordBytes) {
       throw std::logic_error("read_trajectory returned more records than the file holds");
+    }
+    // Replaying it, and rebuilding an optimizer from it, give weights or a
+    // mezo::Error, never a crash (the records may lie about anything).
+    std::vector<float> theta(64, 0.5f);
+    mezo::ParamSet params;
+    params.add("theta", theta.data(), theta.size());
+    const auto perturbation = read.header.perturbation == 2
+                                  ? mezo::rademacher_perturbation({.num_threads = 1})
+                                  : mezo::gaussian_perturbation({.num_threads = 1});
+    try {
+      mezo::replay(params, *perturbation, read);
+    } catch (const mezo::Error&) {
+    }
+    try {
+      mezo::Fzoo fzoo({.directions = 2}, mezo::rademacher_perturbation({.num_threads = 1}));
+      mezo::resume_optimizer(fzoo, read);
+    } catch (const mezo::Error&) {
     }
     // A log that reads must also take a new record after its intact ones.
     mezo::TrajectoryRecord record;

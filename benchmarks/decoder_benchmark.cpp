@@ -4,7 +4,8 @@
 // weights), batch 16 × 64 and 16 × 128, in fp32 and bf16 compute
 // (mezo::ComputePrecision) side by side; one parameter pass; and the MeZO
 // step of each shape at 16 × 64, full-parameter, with LoRA and with prefix
-// tuning, in each precision.
+// tuning, in each precision; and SmolLM2's step with each optimizer
+// (ZO-SGD, FZOO, AdaMeZO) against its forwards' time.
 // The loss is the SST-2 prompt's: the LM head at the last position of each
 // row for two label ids, cross-entropy. See docs/benchmarks.md.
 //
@@ -14,6 +15,7 @@
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -118,6 +120,57 @@ void step(benchmark::State& state, ComputePrecision compute, Peft peft) {
   state.SetLabel(label(shape, compute, what[static_cast<int>(peft)]));
 }
 
+// One step of each optimizer (mezo-sst2 --optimizer) on the full model at its
+// defaults (FZOO N = 8: 9 forwards; AdaMeZO h = 10: 2 forwards and a 10-term
+// update), with the restore journal (mezo-sst2's default). The counter
+// vs_forwards is the step time over (its forwards × one forward's time, timed
+// in the same benchmark just before): what the passes add.
+enum class Method { zo_sgd, fzoo, ada_mezo };
+constexpr const char* kMethodNames[] = {"zo-sgd", "fzoo", "ada-mezo"};
+
+std::unique_ptr<mezo::Optimizer> make_optimizer(Method method) {
+  switch (method) {
+    case Method::fzoo:
+      return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{});
+    case Method::ada_mezo:
+      return std::make_unique<mezo::AdaMezo>(mezo::AdaMezoConfig{});
+    case Method::zo_sgd:
+      break;
+  }
+  return std::make_unique<mezo::ZoSgd>(mezo::ZoSgdConfig{.lr = 1e-6f, .eps = 1e-3f});
+}
+
+void optimizer_step(benchmark::State& state, ComputePrecision compute, Method method) {
+  const int shape = static_cast<int>(state.range(0));
+  mezo::CausalLM& m = model(shape, compute);
+  const std::int64_t rows = state.range(1), seq = state.range(2);
+  const Prompt p = prompt(rows, seq, m.vocab_size());
+  std::vector<float> logits(p.queries.size() * 2);
+  const mezo::CrossEntropy ce;
+  const auto loss = [&] {
+    m.logits(p.tokens, p.queries, bench::kDecoderLabelWords, logits);
+    return ce({logits.data(), rows, 2}, p.labels);
+  };
+  const auto opt = make_optimizer(method);
+  loss();  // warm-up
+  using clock = std::chrono::steady_clock;
+  const auto f0 = clock::now();
+  for (int i = 0; i < 3; ++i) loss();
+  const double forward_s = std::chrono::duration<double>(clock::now() - f0).count() / 3;
+  std::uint64_t seed = 1;
+  double step_s = 0;
+  for (auto _ : state) {
+    const auto t0 = clock::now();
+    benchmark::DoNotOptimize(mezo::step(m.params(), *opt, loss, seed++));
+    step_s += std::chrono::duration<double>(clock::now() - t0).count();
+  }
+  const int forwards = mezo::forwards_per_step(*opt);
+  state.counters["forwards"] = forwards;
+  state.counters["forward_ms"] = forward_s * 1e3;
+  state.counters["vs_forwards"] = step_s / double(state.iterations()) / (forwards * forward_s);
+  state.SetLabel(label(shape, compute, (std::string(" ") + kMethodNames[int(method)]).c_str()));
+}
+
 // One parameter pass over the whole model (a step makes three).
 void param_pass(benchmark::State& state) {
   mezo::CausalLM& m = model(static_cast<int>(state.range(0)), ComputePrecision::fp32);
@@ -202,6 +255,18 @@ void register_all(const std::vector<ComputePrecision>& precisions) {
         f->MinTime(2.0);
       } else {
         f->Iterations(1);
+      }
+      if (shape == 0) {
+        for (Method method : {Method::zo_sgd, Method::fzoo, Method::ada_mezo}) {
+          benchmark::RegisterBenchmark(
+              ("BM_DecoderOptimizerStep/" + std::string(kMethodNames[int(method)]) + suffix)
+                  .c_str(),
+              optimizer_step, compute, method)
+              ->Args({shape, 16, 64})
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime()
+              ->Iterations(method == Method::fzoo ? 2 : 3);
+        }
       }
       for (Peft peft : {Peft::none, Peft::lora, Peft::prefix}) {
         const char* names[] = {"BM_DecoderStep", "BM_DecoderPeftStep/lora",

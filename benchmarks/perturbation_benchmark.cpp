@@ -177,6 +177,57 @@ void BM_MezoGaussianRestoreUpdate(benchmark::State& state) {
   report(state, n, timer);
 }
 
+// (a) A journaled probe-to-probe pass, as a one-sided (FZOO) step runs N of
+// them: θ + εz_s → θ (restore, with the journal recorded for it) → θ + εz_{s+1},
+// recording the elements whose ±εz round trip is lossy. θ ~ N(0, 0.02²), the
+// scale of a transformer's weights, so the journal holds what it would in a
+// real step (counter "journaled": the fraction of elements).
+void journaled_probe(benchmark::State& state,
+                     std::shared_ptr<const mezo::Perturbation> (*make)(mezo::ExecutionOptions)) {
+  const std::int64_t n = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  std::vector<float>& theta = buffer(n, 0);
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  for (float& x : theta) x = normal(gen);
+  mezo::ParamSet params;
+  params.add("theta", theta.data(), static_cast<std::uint64_t>(n));
+  const auto perturbation = make({.num_threads = threads});
+  constexpr float eps = 1e-3f;
+  mezo::RestoreJournal journals[2];
+  std::uint64_t seed = 0x5eed;
+  {
+    const mezo::ZTerm first{seed, eps};
+    mezo::ParamPass pass;
+    pass.terms = {&first, 1};
+    pass.record = &journals[0];
+    perturbation->apply(params, pass);
+  }
+  int current = 0;
+  const LoopTimer timer(true);
+  for (auto _ : state) {
+    const mezo::ZTerm next{seed + 1, eps};
+    mezo::ParamPass pass;
+    pass.restore = mezo::ZTerm{seed, -eps};
+    pass.journal = &journals[current];
+    pass.terms = {&next, 1};
+    pass.record = &journals[1 - current];
+    perturbation->apply(params, pass);
+    benchmark::ClobberMemory();
+    current = 1 - current;
+    ++seed;
+  }
+  report(state, n, timer);
+  state.counters["journaled"] = double(journals[current].size()) / double(n);
+}
+
+void BM_MezoRademacherJournaledProbe(benchmark::State& state) {
+  journaled_probe(state, &mezo::rademacher_perturbation);
+}
+void BM_MezoGaussianJournaledProbe(benchmark::State& state) {
+  journaled_probe(state, &mezo::gaussian_perturbation);
+}
+
 void single_thread_args(benchmark::internal::Benchmark* b) {
   b->ArgName("n");
   for (std::int64_t n : kSizes) b->Arg(n);
@@ -214,6 +265,17 @@ BENCHMARK(BM_MezoRademacherPerturb)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MezoGaussianRestoreUpdate)
+    ->Apply(threaded_args)
+    ->MinTime(kMinTime)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+BENCHMARK(BM_MezoRademacherJournaledProbe)
+    ->Apply(threaded_args)
+    ->MinTime(kMinTime)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MezoGaussianJournaledProbe)
     ->Apply(threaded_args)
     ->MinTime(kMinTime)
     ->UseRealTime()

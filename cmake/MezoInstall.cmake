@@ -20,7 +20,7 @@ configure_package_config_file(
   "${PROJECT_BINARY_DIR}/mezo-config.cmake"
   INSTALL_DESTINATION ${MEZO_CMAKE_DIR})
 # While 0.x a minor version may break the ABI (src/CMakeLists.txt's SOVERSION,
-# mezo/config.hpp's inline namespace): find_package(mezo 0.1) accepts 0.1.x
+# mezo/config.hpp's inline namespace): find_package(mezo 0.2) accepts 0.2.x
 # only. From 1.0 on, any version of the same major.
 if(PROJECT_VERSION_MAJOR EQUAL 0)
   set(mezo_compatibility SameMinorVersion)

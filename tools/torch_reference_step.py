@@ -35,6 +35,14 @@ train-as-classification), the logits of two label words, cross-entropy. Forwards
 eval mode (no dropout), as zo_forward does. The batch is random token ids,
 every row full length, like benchmarks/cuda_benchmark.cpp's.
 
+--optimizer fzoo steps as FZOO's authors' code does (DKmiyan/FZOO, trainer.py
+zo_step / zo_update; full-parameter only): for each of N probes a seed,
+torch.manual_seed(seed), z = torch.randint(0, 2, p.size()) * 2 - 1 per
+parameter, p.data = p.data + z * eps, a forward, the same z subtracted; then the
+unperturbed forward; projected_grad_i = (l_i - l_0) / (N * std(l_1..l_N),
+biased); then for each seed, z regenerated and p.data = p.data - lr * g_i * z.
+So 2N + N parameter passes and N + 1 forwards a step.
+
 Timing: each step is timed with torch.cuda.synchronize() before and after
 (wall clock); on the GPU each forward and each pass with CUDA events, which do
 not synchronise and so do not slow the step down; on the CPU with the wall
@@ -145,6 +153,9 @@ def parse_args():
     p.add_argument("--weight_decay", type=float, default=0.0)
     p.add_argument("--peft", choices=["full", "lora", "prefix"], default="full",
                    help="decoders: which tensors a step perturbs and updates")
+    p.add_argument("--optimizer", choices=["mezo", "fzoo"], default="mezo",
+                   help="the authors' MeZO step, or FZOO's (full-parameter)")
+    p.add_argument("--directions", type=int, default=8, help="fzoo: probes per step (N)")
     p.add_argument("--json", metavar="OUT", help="write the results here")
     return p.parse_args()
 
@@ -264,12 +275,63 @@ def main():
         if on_gpu:
             torch.cuda.synchronize()
 
+    def rademacher(p):
+        return torch.randint(0, 2, size=p.data.size(), device=p.data.device, dtype=p.data.dtype) * 2 - 1
+
+    def fzoo_step(rng):
+        """One FZOO step (zo_step + zo_update); returns (forward times, pass times) in ms."""
+        seeds, losses, fwd, passes = [], [], [], []
+        for _ in range(args.directions):
+            seed = rng.randrange(1_000_000_000)
+            seeds.append(seed)
+            for scale in (1, -1):
+                e0, e1 = event(), event()
+                e0.record()
+                torch.manual_seed(seed)
+                for _, p in named_params:
+                    p.data = p.data + scale * rademacher(p) * args.eps
+                e1.record()
+                passes.append((e0, e1))
+                if scale == 1:
+                    e2, e3 = event(), event()
+                    e2.record(); losses.append(forward()); e3.record()
+                    fwd.append((e2, e3))
+        e2, e3 = event(), event()
+        e2.record(); base = forward(); e3.record()
+        fwd.append((e2, e3))
+        l = torch.stack(losses).float().cpu()
+        grads = (l - base.float().cpu()) / (args.directions * torch.std(l, unbiased=False))
+        for seed, g in zip(seeds, grads.tolist()):
+            e0, e1 = event(), event()
+            e0.record()
+            torch.manual_seed(seed)
+            for _, p in named_params:
+                p.data = p.data - args.lr * (g * rademacher(p))
+            e1.record()
+            passes.append((e0, e1))
+        return fwd, passes
+
+    if args.optimizer == "fzoo" and args.peft != "full":
+        print("torch_reference_step: --optimizer fzoo is full-parameter only", file=sys.stderr)
+        return 2
     rng = random.Random(42)
     step_ms, forward_ms, passes_ms = [], [], []
     synchronize()
     if on_gpu:
         torch.cuda.reset_peak_memory_stats()
-    for i in range(args.warmup + args.steps):
+    if args.optimizer == "fzoo":
+        for i in range(args.warmup + args.steps):
+            synchronize()
+            t0 = time.perf_counter()
+            fwd, passes = fzoo_step(rng)
+            synchronize()
+            t = (time.perf_counter() - t0) * 1e3
+            if i >= args.warmup:
+                step_ms.append(t)
+                forward_ms += [a.elapsed_time(b) for a, b in fwd]
+                passes_ms.append(sum(a.elapsed_time(b) for a, b in passes))
+        loss2 = forward()
+    for i in range(args.warmup + args.steps if args.optimizer == "mezo" else 0):
         seed = rng.randrange(1_000_000_000)  # zo_step: np.random.randint(1000000000)
         ev = [event() for _ in range(12)]
         synchronize()
@@ -289,7 +351,11 @@ def main():
             passes_ms.append(sum(ev[k].elapsed_time(ev[k + 1]) for k in (0, 4, 8, 10)))
 
     result = {
-        "what": f"HF {type(model).__name__} MeZO step, authors' four-pass in-place perturbation",
+        "what": (f"HF {type(model).__name__} MeZO step, authors' four-pass in-place perturbation"
+                 if args.optimizer == "mezo" else
+                 f"HF {type(model).__name__} FZOO step, N = {args.directions}, authors' zo_step/zo_update"),
+        "optimizer": args.optimizer,
+        "forwards_per_step": 2 if args.optimizer == "mezo" else args.directions + 1,
         "peft": args.peft,
         "model": args.model, "dtype": args.dtype, "tf32": bool(args.tf32),
         "batch": args.batch, "seq": args.seq, "steps": args.steps, "warmup": args.warmup,
@@ -305,12 +371,13 @@ def main():
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "last_loss": float(loss2),
     }
-    print(f"torch reference, {args.model}{'' if args.peft == 'full' else ' ' + args.peft} "
+    print(f"torch reference {args.optimizer}, {args.model}{'' if args.peft == 'full' else ' ' + args.peft} "
           f"{args.dtype}{' tf32' if args.tf32 else ''}, "
           f"batch {args.batch} x {args.seq}, {num_params:,} parameters, {result['device']}:")
     peak = f", peak {result['peak_bytes'] / 1e9:.2f} GB" if on_gpu else ""
     print(f"  step {result['step_ms_median']:.2f} ms (median of {args.steps}), "
-          f"forward {result['forward_ms_median']:.2f} ms each, 4 passes {result['passes_ms_median']:.2f} ms"
+          f"forward {result['forward_ms_median']:.2f} ms each ({result['forwards_per_step']} a step), "
+          f"passes {result['passes_ms_median']:.2f} ms"
           f"{peak}")
     if args.json:
         with open(args.json, "w") as f:

@@ -103,6 +103,23 @@ std::int64_t Cluster::sum(std::int64_t value, [[maybe_unused]] const char* what)
   return value;
 }
 
+void Cluster::sum(std::span<double> values, [[maybe_unused]] const char* what) {
+#if MEZO_SST2_WITH_MPI
+  if (job) {
+    const std::size_t ranks = static_cast<std::size_t>(size());
+    const std::vector<std::size_t> sizes(ranks, values.size_bytes());
+    std::vector<double> all(values.size() * ranks);
+    job->comm.all_gather(std::as_bytes(values), sizes, std::as_writable_bytes(std::span(all)),
+                         what);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      double total = 0.0;  // in rank order: the same sum on every rank
+      for (std::size_t r = 0; r < ranks; ++r) total += all[r * values.size() + i];
+      values[i] = total;
+    }
+  }
+#endif
+}
+
 mezo::StepResult Cluster::data_parallel_step(const mezo::ParamSet& params,
                                              mezo::Optimizer& optimizer, std::int64_t examples,
                                              const ShardLosses& shard_losses, std::uint64_t seed,

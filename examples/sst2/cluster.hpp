@@ -36,6 +36,8 @@ class Cluster {
 
   static void barrier(const char* what);
   static std::int64_t sum(std::int64_t value, const char* what);
+  // Element-wise sum over the ranks of equally long vectors, in place.
+  static void sum(std::span<double> values, const char* what);
 
   // mezo::step on the global batch; in a job, rank r evaluates only examples
   // [begin, end) of it through `shard_losses` (per-example losses).

@@ -16,6 +16,9 @@ struct Evaluation {
   // The fraction answered with each label: a calibration check (a model that
   // answers one label for nearly everything scores about that label's share).
   std::vector<double> answered;
+  // Two-label scorers: score(label 1) − score(label 0) per example, in order
+  // (what calibrate() shifts); empty otherwise.
+  std::vector<double> margins;
 };
 
 // Scores `examples`. In an MPI job every rank must call it: the examples are
@@ -23,6 +26,18 @@ struct Evaluation {
 // does not depend on the number of ranks.
 Evaluation evaluate(LabelScorer& scorer, const std::vector<EncodedExample>& examples);
 double accuracy(LabelScorer& scorer, const std::vector<EncodedExample>& examples);
+
+// Calibrated zero-shot, the baseline a bias on the label margin reaches: the
+// bias b that maximises dev accuracy of "label 1 iff margin + b > 0" (the
+// midpoint of the best gap between sorted dev margins; the smallest |b| among
+// ties), and that rule's test accuracy. Two-label evaluations only.
+struct Calibration {
+  double bias = 0.0;
+  double dev_accuracy = 0.0;
+  double test_accuracy = 0.0;
+};
+Calibration calibrate(const Evaluation& dev, const std::vector<EncodedExample>& dev_examples,
+                      const Evaluation& test, const std::vector<EncodedExample>& test_examples);
 
 // The fraction of `examples` whose gold label is each of 0..num_labels-1.
 std::vector<double> label_shares(const std::vector<EncodedExample>& examples,

@@ -61,6 +61,7 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
                            const RunSummary& summary) {
   return {{"zero_shot_dev_accuracy", state.zero_shot_dev},
           {"zero_shot_test_accuracy", state.zero_shot_test},
+          {"zero_shot_calibrated", state.zero_shot_calibrated},
           {"best_dev_accuracy", state.best_dev},
           {"best_step", state.best_step},
           {"test_accuracy", summary.test_accuracy},
@@ -82,10 +83,16 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
                                 ? fmt::format("{} steps at {:.2f} steps/s",
                                               summary.steps_this_session, summary.steps_per_second)
                                 : std::string("no steps this session (the run had finished)");
+  const nlohmann::json& c = state.zero_shot_calibrated;
+  const std::string calibrated =
+      c.is_object() ? fmt::format("  (calibrated: dev {:.1f}%  test {:.1f}%)",
+                                  100 * c.at("dev_accuracy").get<double>(),
+                                  100 * c.at("test_accuracy").get<double>())
+                    : "";
   std::printf(
       "SST-2 %s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
       "  trained:    %s, %llu parameters (weight decay %g)\n"
-      "  zero-shot:  dev %.1f%%  test %.1f%%\n"
+      "  zero-shot:  dev %.1f%%  test %.1f%%%s\n"
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
       "  test answers: %s (right answers: %s)\n"
@@ -94,7 +101,7 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       data.description.c_str(), task.scorer->name(), o.objective.c_str(),
       static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
       static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
-      100 * state.zero_shot_dev, 100 * state.zero_shot_test, 100 * state.best_dev,
+      100 * state.zero_shot_dev, 100 * state.zero_shot_test, calibrated.c_str(), 100 * state.best_dev,
       static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
       describe_shares(o.prompt.label_words, summary.test_answered).c_str(),
       describe_shares(o.prompt.label_words, summary.test_gold).c_str(), speed.c_str(),

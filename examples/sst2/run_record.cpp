@@ -13,6 +13,7 @@ RunState state_from_json(const nlohmann::json& j) {
   s.best_dev = j.at("best_dev_accuracy");
   s.zero_shot_dev = j.at("zero_shot").at("dev_accuracy");
   s.zero_shot_test = j.at("zero_shot").at("test_accuracy");
+  s.zero_shot_calibrated = j.at("zero_shot").value("calibrated", nlohmann::json());
   s.evaluations = j.at("evaluations");
   return s;
 }
@@ -62,7 +63,9 @@ void RunRecord::save(const std::optional<nlohmann::json>& result) const {
       {"best_step", state_.best_step},
       {"best_dev_accuracy", state_.best_dev},
       {"zero_shot",
-       {{"dev_accuracy", state_.zero_shot_dev}, {"test_accuracy", state_.zero_shot_test}}},
+       {{"dev_accuracy", state_.zero_shot_dev},
+        {"test_accuracy", state_.zero_shot_test},
+        {"calibrated", state_.zero_shot_calibrated}}},
       {"evaluations", state_.evaluations}};
   if (result) j["result"] = *result;
   write_json_atomically(options_.out_dir / "run.json", j);

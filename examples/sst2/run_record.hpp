@@ -20,6 +20,9 @@ struct RunState {
   std::int64_t best_step = -1;
   double best_dev = -1.0;
   double zero_shot_dev = 0.0, zero_shot_test = 0.0;
+  // {"bias", "dev_accuracy", "test_accuracy"} of evaluation.hpp's calibrate();
+  // null for runs made before it (and for heads with more than two labels).
+  nlohmann::json zero_shot_calibrated;
   nlohmann::json evaluations = nlohmann::json::array();
 };
 

@@ -112,12 +112,23 @@ int train(const TrainOptions& cli, bool resume) {
 
   if (!resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
-    record.state().zero_shot_dev = accuracy(*task.scorer, dev_examples);
+    const Evaluation zero_shot_dev = evaluate(*task.scorer, dev_examples);
+    record.state().zero_shot_dev = zero_shot_dev.accuracy;
     const Evaluation zero_shot_test = evaluate(*task.scorer, test_examples);
     record.state().zero_shot_test = zero_shot_test.accuracy;
     std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%% (answers %s)\n",
                  100 * record.state().zero_shot_dev, 100 * zero_shot_test.accuracy,
                  describe_shares(o.prompt.label_words, zero_shot_test.answered).c_str());
+    if (!zero_shot_dev.margins.empty()) {
+      const Calibration c =
+          calibrate(zero_shot_dev, dev_examples, zero_shot_test, test_examples);
+      record.state().zero_shot_calibrated = {
+          {"bias", c.bias}, {"dev_accuracy", c.dev_accuracy}, {"test_accuracy", c.test_accuracy}};
+      std::fprintf(stderr,
+                   "calibrated zero-shot (bias %+.3f on the label margin, chosen on dev): dev "
+                   "%.1f%%, test %.1f%%\n",
+                   c.bias, 100 * c.dev_accuracy, 100 * c.test_accuracy);
+    }
     record.save();
   }
   // A run killed between a step and its evaluation evaluates on resume (the

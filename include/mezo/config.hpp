@@ -23,7 +23,7 @@
 // ABI-incompatible libmezo builds linked into one program fail at link time
 // instead of misbehaving at run time (the scheme fmt uses). While 0.x every
 // minor version may break the ABI, so the name carries the minor version
-// (v0_1), as the shared library's SOVERSION (0.1) does; from 1.0 on only a
+// (v0_2), as the shared library's SOVERSION (0.2) does; from 1.0 on only a
 // major version may, and the name is v1, v2, ...
 #if MEZO_VERSION_MAJOR == 0
 #define MEZO_ABI_NAMESPACE MEZO_ABI_NAME_(v0_, MEZO_VERSION_MINOR)

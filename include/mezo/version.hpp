@@ -3,7 +3,7 @@
 #pragma once
 
 #define MEZO_VERSION_MAJOR 0
-#define MEZO_VERSION_MINOR 1
+#define MEZO_VERSION_MINOR 2
 #define MEZO_VERSION_PATCH 0
 
 #define MEZO_VERSION_STRINGIFY_(x) #x

@@ -1,6 +1,7 @@
 #include "cpu/z_fill.hpp"
 
 #include <algorithm>
+#include <array>
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -82,12 +83,28 @@ void fill_gaussian(std::uint64_t seed, std::uint64_t first, float* out, std::siz
 }
 
 void fill_rademacher(std::uint64_t seed, std::uint64_t first, float* out, std::size_t count) {
+  // Bit b of a word as a lane mask, so a whole word's 32 signs are one
+  // branch-free, vectorisable loop (a variable shift per lane is not SSE2).
+  static constexpr auto kBit = [] {
+    std::array<std::uint32_t, 32> bits{};
+    for (std::uint32_t b = 0; b < 32; ++b) bits[b] = 1u << b;
+    return bits;
+  }();
   std::uint64_t index = first;
   const std::uint64_t end = first + count;
   while (index < end) {
     const std::uint64_t block = index / 128;
     const rng::Philox4x32 w = rng::philox_block(seed, block);
     const std::uint64_t block_end = std::min<std::uint64_t>((block + 1) * 128, end);
+    if (index == block * 128 && block_end == index + 128) {  // a whole block: 4 words × 32 signs
+      float* o = out + (index - first);
+      for (int k = 0; k < 4; ++k) {
+        const std::uint32_t word = w.v[k];
+        for (int b = 0; b < 32; ++b) o[32 * k + b] = (word & kBit[b]) != 0 ? 1.0f : -1.0f;
+      }
+      index = block_end;
+      continue;
+    }
     for (; index < block_end; ++index) {
       const std::uint32_t word = w.v[(index >> 5) & 3u];
       out[index - first] = ((word >> (index & 31u)) & 1u) ? 1.0f : -1.0f;

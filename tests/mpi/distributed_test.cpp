@@ -12,14 +12,18 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstring>
 #include <random>
 #include <stdexcept>
 #include <thread>
 
+#include "mezo/ada_mezo.hpp"
 #include "mezo/distributed_mpi.hpp"
 #include "mezo/error.hpp"
+#include "mezo/fzoo.hpp"
 #include "mezo/objective.hpp"
 #include "mezo/optimizer.hpp"
 #include "mezo/step.hpp"
@@ -195,6 +199,37 @@ TEST_P(DataParallelRun, ReplicasStayIdenticalAndEqualOneProcess) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ExactRestore, DataParallelRun, ::testing::Bool());
+
+// FZOO (one-sided probes) and AdaMeZO (update terms along earlier seeds) run
+// through DataParallel as through mezo::step in one process, bit for bit.
+TEST(DataParallel, FzooAndAdaMezoEqualOneProcess) {
+  const mezo::CrossEntropy objective;
+  const auto make = [](int which) -> std::unique_ptr<mezo::Optimizer> {
+    if (which == 0) return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{.lr = 0.05f, .directions = 3});
+    return std::make_unique<mezo::AdaMezo>(mezo::AdaMezoConfig{.lr = 0.05f, .history = 3});
+  };
+  for (int which : {0, 1}) {
+    SCOPED_TRACE(which == 0 ? "FZOO" : "AdaMeZO");
+    Problem distributed(13), single(13);
+    const auto opt_distributed = make(which), opt_single = make(which);
+    mezo::DataParallel dp(world());
+    for (int t = 0; t < 6; ++t) {
+      const std::uint64_t seed = 500 + static_cast<std::uint64_t>(t);
+      const mezo::StepResult r = dp.step(
+          distributed.params, *opt_distributed, distributed.examples(),
+          [&](mezo::Shard shard, std::span<double> out) {
+            distributed.shard_losses(objective, shard, out);
+          },
+          seed);
+      const mezo::StepResult expected = mezo::step(
+          single.params, *opt_single, [&] { return single.whole_batch_loss(objective); }, seed);
+      ASSERT_EQ(r.status, mezo::StepStatus::ok) << r.message;
+      expect_same_result(r, expected);
+    }
+    dp.check_replicas(distributed.params);
+    EXPECT_EQ(distributed.bytes(), single.bytes());
+  }
+}
 
 TEST(DataParallel, GlobalMeanEqualsTheObjectiveOnTheWholeBatch) {
   Problem p(11);
@@ -385,6 +420,16 @@ TEST(SeedParallel, RejectsInexactRestoreAndTooFewDirections) {
   EXPECT_THROW(sp.step(
                    p.params, one, [&] { return p.whole_batch_loss(objective); }, 1),
                mezo::Error);
+  // One-sided probes share ℓ0 and σ across directions: refused, θ untouched.
+  const auto before = p.bytes();
+  mezo::Fzoo fzoo({.lr = 0.05f, .directions = std::max(2, world().size())});
+  try {
+    sp.step(p.params, fzoo, [&] { return p.whole_batch_loss(objective); }, 1);
+    ADD_FAILURE() << "SeedParallel ran a one-sided optimizer";
+  } catch (const mezo::Error& e) {
+    EXPECT_EQ(e.code(), mezo::ErrorCode::unsupported) << e.what();
+  }
+  EXPECT_EQ(p.bytes(), before);
 }
 
 // A rank that stalls (here: sleeps past the deadline) makes the others throw

@@ -17,7 +17,7 @@ Training: AdamW (weight decay 0), full parameters, fp32, batch 16, one epoch
 (63 steps) by default, a constant lr; for each lr of --lr the dev accuracy
 after the epoch, and the test accuracy of the lr with the best dev accuracy.
 
-    pip install torch transformers tokenizers gguf numpy
+    pip install torch transformers tokenizers gguf numpy accelerate
     python3 tools/first_order_sst2.py --lr 1e-5 3e-5 1e-4 --json first_order.json
 
 Without --gguf it runs tools/fetch_model.sh SmolLM2-135M-Instruct. About 2

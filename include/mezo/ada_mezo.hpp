@@ -6,13 +6,17 @@
 // replays the last h completed steps (t − h < j ≤ t, fewer at the start):
 //   m = Σ_j β1^(t−j) c_j z_j,   v = Σ_j β2^(t−j) c_j² z_j²,
 //   θ ← θ − η_t ( m / (√v + δ) + λ θ ).
-// With Rademacher z (z² = 1) v is one number for every element, so the update
-// is a sum of h seeded directions: one pass regenerating h z's per element
-// (the authors' code, shawnnn3di/AdaMeZO trainer.py, does the same with torch
-// tensors). This class therefore requires the Rademacher perturbation; with a
-// Gaussian z, v would be a per-element field no seeded pass can express.
-// What we follow from that code: no bias correction, δ = 1e-5, and their
-// update's factor 100 is folded into η (their lr 1e-7 is our 1e-5).
+// The authors' code (shawnnn3di/AdaMeZO, MeZO/medium_models/src/trainer.py)
+// draws Gaussian z, so their v is a per-element field, and the update a
+// nonlinear function of h regenerated z's that no sum of seeded terms can
+// express. We use Rademacher z instead (as FZOO does): z² = 1 makes v one
+// number for every element, and the update a sum of h seeded directions, one
+// pass regenerating h z's per element — the variant with no per-parameter
+// state that fits libmezo's passes. So this class requires the Rademacher
+// perturbation. What we follow from that code: the truncated sums above (no
+// bias correction), δ = 1e-5, weight decay as MeZO's (added to the step), and
+// their update's factor 100 folded into η (their lr 1e-7 is our 1e-5). Their
+// β2 = 0 switches v off (v = 1); ours keeps v = c_t², the last step's only.
 //
 // State: the (step, seed, c) of the last h steps — a few hundred bytes. It is
 // a function of the estimates given to plan_update, so resume_optimizer()

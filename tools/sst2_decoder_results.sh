@@ -21,6 +21,13 @@
 #                 README quick-start setting (200 steps, dev every 100: qs-fp32,
 #                 qs-bf16) and 1000 steps, dev every 250 (full-lr3e-5-1000-fp32, -bf16);
 #                 tools/grad_correlation.py compares their projected gradients
+#   race          the optimizer race (issue 23), bf16 compute: lr sweeps of 600 forwards
+#                 for FZOO (1e-4 3e-4 3e-5 1e-3, 67 steps of 9 forwards) and AdaMeZO
+#                 (1e-4 3e-5 3e-4 1e-5, 300 steps), each extended past its edge when the
+#                 edge wins; then 3,000-forward finals with dev about every 250 forwards
+#                 (sweep-METHOD-LR, final-METHOD-LR-sSEED) of FZOO and AdaMeZO at their
+#                 best lr and ZO-SGD at 3e-5 (the `sweep` stage's choice), and a second
+#                 seed of FZOO and ZO-SGD; tools/race_table.py RUNS_DIR tabulates them
 # THREADS (default 2) and MODEL (default: tools/fetch_model.sh SmolLM2-135M-Instruct)
 # come from the environment.
 set -euo pipefail
@@ -52,5 +59,37 @@ case $stage in
   compute)
     for c in bf16 fp32; do run "qs-$c" --lr 3e-5 --steps 200 --eval-every 100 --compute "$c"; done
     for c in bf16 fp32; do run "full-lr3e-5-1000-$c" --lr 3e-5 --steps 1000 --eval-every 250 --compute "$c"; done ;;
-  *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix, compute)" >&2; exit 2 ;;
+  race)
+    # The lr of a method's finished sweep run with the best dev accuracy (the smaller lr on a tie).
+    best_lr() {
+      python3 - "$runs" "$1" <<'PY'
+import glob, json, sys
+runs, method = sys.argv[1], sys.argv[2]
+best = None
+for f in glob.glob(f"{runs}/sweep-{method}-*/run.json"):
+    j = json.load(open(f))
+    if "result" not in j: continue
+    key = (j["best_dev_accuracy"], -j["options"]["lr"])
+    if best is None or key > best[0]: best = (key, f.split(f"sweep-{method}-")[1].split("/")[0])
+print(best[1] if best else "")
+PY
+    }
+    fzoo_sweep() { run "sweep-fzoo-$1" --compute bf16 --seed 42 --optimizer fzoo --lr "$1" --steps 67 --eval-every 67; }
+    ada_sweep() { run "sweep-ada-mezo-$1" --compute bf16 --seed 42 --optimizer ada-mezo --lr "$1" --steps 300 --eval-every 300; }
+    for l in 1e-4 3e-4 3e-5 1e-3; do fzoo_sweep "$l"; done
+    [[ $(best_lr fzoo) != 1e-3 ]] || fzoo_sweep 3e-3
+    [[ $(best_lr fzoo) != 3e-3 ]] || fzoo_sweep 1e-2
+    for l in 1e-4 3e-5 3e-4 1e-5; do ada_sweep "$l"; done
+    [[ $(best_lr ada-mezo) != 3e-4 ]] || ada_sweep 1e-3
+    [[ $(best_lr ada-mezo) != 1e-5 ]] || ada_sweep 3e-6
+    f=$(best_lr fzoo) a=$(best_lr ada-mezo)
+    final() {  # METHOD LR SEED STEPS EVAL_EVERY: 3,000 forwards, dev about every 250
+      run "final-$1-$2-s$3" --compute bf16 --seed "$3" --optimizer "$1" --lr "$2" --steps "$4" --eval-every "$5"
+    }
+    final fzoo "$f" 42 336 28
+    final zo-sgd 3e-5 42 1500 125
+    final ada-mezo "$a" 42 1500 125
+    final fzoo "$f" 43 336 28
+    final zo-sgd 3e-5 43 1500 125 ;;
+  *) echo "unknown stage '$stage' (sweep, full, lora-sweep, lora, prefix-sweep, prefix, compute, race)" >&2; exit 2 ;;
 esac

@@ -34,7 +34,10 @@ struct ZTerm {
 // against ε|z|: measured 11% of the elements for θ ~ N(0, 0.02²) at ε = 1e-3
 // (about a third of the weights' own memory), 6% at θ ~ N(0, 0.05²).
 // StepResult::journal_entries reports it per step; StepOptions::exact_restore
-// = false trades the guarantee for zero extra memory.
+// = false trades the guarantee for zero extra memory. (The CPU passes record
+// into per-thread buffers that they keep from one pass to the next, the size
+// of the last journal recorded on that thread: growing fresh ones every pass
+// cost more than the pass.)
 class MEZO_API RestoreJournal {
  public:
   // 12 bytes, 4-byte aligned: the index is split so no padding is added.

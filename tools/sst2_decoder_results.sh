@@ -24,10 +24,12 @@
 #   race          the optimizer race (issue 23), bf16 compute: lr sweeps of 600 forwards
 #                 for FZOO (1e-4 3e-4 3e-5 1e-3, 67 steps of 9 forwards) and AdaMeZO
 #                 (1e-4 3e-5 3e-4 1e-5, 300 steps), each extended past its edge when the
-#                 edge wins; then 3,000-forward finals with dev about every 250 forwards
+#                 edge wins; 3,000-forward finals with dev about every 250 forwards
 #                 (sweep-METHOD-LR, final-METHOD-LR-sSEED) of FZOO and AdaMeZO at their
-#                 best lr and ZO-SGD at 3e-5 (the `sweep` stage's choice), and a second
-#                 seed of FZOO and ZO-SGD; tools/race_table.py RUNS_DIR tabulates them
+#                 best lr and ZO-SGD at 3e-5 (the `sweep` stage's choice); a second
+#                 seed of FZOO and ZO-SGD. In that order: FZOO's sweep and final, ZO-SGD's
+#                 final, AdaMeZO's sweep and final, the second seeds.
+#                 tools/race_table.py RUNS_DIR tabulates them
 # THREADS (default 2) and MODEL (default: tools/fetch_model.sh SmolLM2-135M-Instruct)
 # come from the environment.
 set -euo pipefail
@@ -76,18 +78,20 @@ PY
     }
     fzoo_sweep() { run "sweep-fzoo-$1" --compute bf16 --seed 42 --optimizer fzoo --lr "$1" --steps 67 --eval-every 67; }
     ada_sweep() { run "sweep-ada-mezo-$1" --compute bf16 --seed 42 --optimizer ada-mezo --lr "$1" --steps 300 --eval-every 300; }
-    for l in 1e-4 3e-4 3e-5 1e-3; do fzoo_sweep "$l"; done
-    [[ $(best_lr fzoo) != 1e-3 ]] || fzoo_sweep 3e-3
-    [[ $(best_lr fzoo) != 3e-3 ]] || fzoo_sweep 1e-2
-    for l in 1e-4 3e-5 3e-4 1e-5; do ada_sweep "$l"; done
-    [[ $(best_lr ada-mezo) != 3e-4 ]] || ada_sweep 1e-3
-    [[ $(best_lr ada-mezo) != 1e-5 ]] || ada_sweep 3e-6
-    f=$(best_lr fzoo) a=$(best_lr ada-mezo)
     final() {  # METHOD LR SEED STEPS EVAL_EVERY: 3,000 forwards, dev about every 250
       run "final-$1-$2-s$3" --compute bf16 --seed "$3" --optimizer "$1" --lr "$2" --steps "$4" --eval-every "$5"
     }
+    for l in 1e-4 3e-4 3e-5 1e-3; do fzoo_sweep "$l"; done
+    [[ $(best_lr fzoo) != 1e-3 ]] || fzoo_sweep 3e-3
+    [[ $(best_lr fzoo) != 3e-3 ]] || fzoo_sweep 1e-2
+    [[ $(best_lr fzoo) != 1e-2 ]] || fzoo_sweep 3e-2
+    f=$(best_lr fzoo)
     final fzoo "$f" 42 336 28
     final zo-sgd 3e-5 42 1500 125
+    for l in 1e-4 3e-5 3e-4 1e-5; do ada_sweep "$l"; done
+    [[ $(best_lr ada-mezo) != 3e-4 ]] || ada_sweep 1e-3
+    [[ $(best_lr ada-mezo) != 1e-5 ]] || ada_sweep 3e-6
+    a=$(best_lr ada-mezo)
     final ada-mezo "$a" 42 1500 125
     final fzoo "$f" 43 336 28
     final zo-sgd 3e-5 43 1500 125 ;;

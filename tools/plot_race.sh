@@ -57,7 +57,7 @@ while i < len(args):
         continue
     if "=" not in a:
         die(f"'{a}': expected LABEL=RUN_DIR")
-    label, run_dir = a.split("=", 1)
+    label, run_dir = a.rsplit("=", 1)  # a label may hold "=" (N=8), a folder rarely does
     path = os.path.join(run_dir, "run.json")
     try:
         with open(path) as f:

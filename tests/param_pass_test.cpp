@@ -8,18 +8,17 @@
 #include <random>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
+using mezo_test::same_bytes;
 std::vector<float> random_weights(std::size_t n, unsigned seed, float scale = 0.02f) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> dist(0.0f, scale);
   std::vector<float> w(n);
   for (float& v : w) v = dist(gen);
   return w;
-}
-
-bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
 }
 
 struct Model {

@@ -11,12 +11,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
-bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
-}
-
+using mezo_test::same_bytes;
 // f(θ) = ½ θᵀAθ − bᵀθ with A = MᵀM + I (symmetric positive definite).
 struct Quadratic {
   int d;

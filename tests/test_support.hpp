@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,11 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+// True when `a` and `b` hold the same floats bit for bit (NaN == NaN, −0 != +0).
+inline bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
 
 // Writes `bytes` to `path` (replacing it) and returns the path.
 inline fs::path write_bytes(const fs::path& path, const std::string& bytes) {

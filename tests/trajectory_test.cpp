@@ -17,11 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using mezo_test::same_bytes;
 using mezo_test::TempDir;
-
-bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
-}
 
 // A model whose loss needs many steps and sees occasional NaNs.
 struct Model {

@@ -19,11 +19,8 @@
 
 namespace {
 
+using mezo_test::same_bytes;
 using mezo_test::TempDir;
-
-bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
-}
 
 // ½‖θ − target‖² over every element, in double: a loss with a known gradient.
 struct Bowl {

@@ -3,7 +3,10 @@
 // (tests/fixtures/decoder/smollm2_reference.json, made by
 // tools/make_real_model_reference.py): " Paris" after "The capital of France
 // is", the NLL of a 98-token paragraph (RoPE pairing shows on long text), the
-// SST-2 label words' logits; export to F32 GGUF that loads back bit for bit
+// SST-2 label words' logits; greedy generation (KV cache) equal to
+// transformers' generate() token for token, after a plain prompt and after
+// the GGUF's chat template (tests/fixtures/decoder/generation_reference.json,
+// made by tools/make_generation_reference.py); export to F32 GGUF that loads back bit for bit
 // with the tokenizer carried over; and bf16 compute's projected gradients
 // against fp32's. Skips, saying how to fetch the model,
 // when it is not there (tools/fetch_model.sh SmolLM2-135M-Instruct).
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <mezo/mezo.hpp>
 #include <mezo/model/causal_lm.hpp>
+#include <mezo/model/generation.hpp>
 #include <mezo/text/tokenizer.hpp>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -199,6 +203,51 @@ TEST(SmolLM2, Bf16ProjectedGradientsTrackFp32) {
   }
   std::printf("correlation %.4f, fp32 spread %.4f\n", correlation, spread);
   EXPECT_GT(correlation, 0.9);
+}
+
+nlohmann::json generation_reference() {
+  std::ifstream in(std::filesystem::path(MEZO_TEST_FIXTURES_DIR) / "decoder" /
+                   "generation_reference.json");
+  return nlohmann::json::parse(in).at("smollm2");
+}
+
+TEST(SmolLM2, GreedyContinuationEqualsTransformers) {
+  REQUIRE_SMOLLM2_GGUF(path);
+  const auto ref = generation_reference().at("capital");
+  const auto prompt = ref.at("prompt_ids").get<std::vector<std::int32_t>>();
+  const auto want = ref.at("generated_ids").get<std::vector<std::int32_t>>();
+  mezo::CausalLM& model = smollm2(path);
+  const auto got =
+      mezo::generate(model, prompt, {.max_new_tokens = static_cast<std::int64_t>(want.size())});
+  EXPECT_EQ(got.ids, want);
+  // The cached logits after the whole continuation against one full forward.
+  std::vector<std::int32_t> all = prompt;
+  all.insert(all.end(), want.begin(), want.end() - 1);
+  mezo::KvCache cache;
+  std::vector<float> cached(static_cast<std::size_t>(model.vocab_size()));
+  model.decode(cache, std::span(all).first(prompt.size()), cached);
+  for (std::size_t i = prompt.size(); i < all.size(); ++i) model.decode(cache, {&all[i], 1}, cached);
+  const auto full = next_token_logits(model, all, static_cast<std::int64_t>(all.size()) - 1);
+  double scale = 0, worst = 0;
+  for (const float x : full) scale = std::max(scale, double{std::abs(x)});
+  for (std::size_t j = 0; j < full.size(); ++j)
+    worst = std::max(worst, std::abs(double{cached[j]} - full[j]) / scale);
+  EXPECT_LT(worst, 1e-5);
+}
+
+TEST(SmolLM2, ChatAnswerEqualsTransformers) {
+  REQUIRE_SMOLLM2_GGUF(path);
+  const auto ref = generation_reference().at("chat");
+  const auto tokenizer = mezo::load_tokenizer(path);
+  // The template's text, special tokens included, gives Hugging Face's ids.
+  const auto prompt = tokenizer->encode(ref.at("template_text").get<std::string>());
+  ASSERT_EQ(prompt, ref.at("prompt_ids").get<std::vector<std::int32_t>>());
+  const std::int32_t end_of_turn = tokenizer->token_to_id("<|im_end|>");
+  const auto got = mezo::generate(smollm2(path), prompt,
+                                  {.max_new_tokens = 60, .stop_ids = {end_of_turn}});
+  EXPECT_EQ(got.ids, ref.at("generated_ids").get<std::vector<std::int32_t>>());
+  EXPECT_EQ(got.stop, mezo::GenerationStop::stop_token);
+  EXPECT_EQ(tokenizer->decode(got.ids), ref.at("answer_text").get<std::string>() + "<|im_end|>");
 }
 
 }  // namespace

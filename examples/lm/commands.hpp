@@ -32,6 +32,31 @@ struct PerplexityOptions {
 };
 int perplexity(const Common& common, const PerplexityOptions& options);
 
+struct GenerateOptions {
+  std::string prompt;                // the prompt text, or
+  std::filesystem::path prompt_file;  // a file holding it (UTF-8, used as it is)
+  std::int64_t max_tokens = 128;
+  float temperature = 0.0f;  // 0 = greedy
+  std::int64_t top_k = 0;    // 0 = every token
+  std::uint64_t seed = 0;
+  bool chat = false;  // wrap the prompt in the model's chat template (ChatML)
+  bool show_prompt = false;  // print the prompt as the model reads it (text and ids) on stderr
+};
+int generate(const Common& common, const GenerateOptions& options);
+
+// chat_prompt.cpp: `user_text` as one user turn of the model's chat template
+// (GGUF tokenizer.chat_template or tokenizer_config.json's chat_template),
+// ready for the assistant's answer, and the ids that end that answer. Only
+// ChatML templates (<|im_start|>role\n...<|im_end|>: SmolLM2, Qwen2) are
+// recognised, with the system turn the template adds when there is none;
+// throws mezo::Error for a model without a template or with another one.
+struct ChatPrompt {
+  std::string text;
+  std::vector<std::int32_t> stop_ids;
+};
+ChatPrompt chat_prompt(const std::filesystem::path& model, const mezo::Tokenizer& tokenizer,
+                       const std::string& user_text);
+
 // loading.cpp: the model and its tokenizer (the GGUF file's own, or the
 // folder's tokenizer files), each when asked for. Prints what it loads, and
 // how long it took, on stderr.

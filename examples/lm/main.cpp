@@ -4,6 +4,8 @@
 //   mezo-lm tokenize   --model PATH --text T
 //   mezo-lm top        --model PATH --prompt T [--k 5]
 //   mezo-lm perplexity --model PATH (--text-file F | --ids-file F) [--threads N]
+//   mezo-lm generate   --model PATH (--prompt T | --prompt-file F) [--max-tokens N]
+//                      [--temperature T] [--top-k K] [--seed S] [--chat] [--show-prompt]
 //   (every command also takes --threads N and --compute fp32|bf16)
 //
 // PATH is a Hugging Face folder (config.json + safetensors) of an encoder
@@ -77,6 +79,38 @@ int main(int argc, char** argv) {
                    "tokens per forward pass (windows are grouped up to this)")
       ->check(CLI::PositiveNumber);
 
+  lm::GenerateOptions gen;
+  CLI::App* generate = app.add_subcommand(
+      "generate",
+      "the continuation of a prompt (decoders), greedy or sampled, printed as it is generated; "
+      "it ends at the model's end-of-text token, --max-tokens or the model's last position");
+  add_common(generate);
+  auto* prompt_text =
+      generate->add_option("--prompt", gen.prompt,
+                           "the prompt (the model's BOS is added if its tokenizer adds one)");
+  auto* prompt_file =
+      generate->add_option("--prompt-file", gen.prompt_file, "a file holding the prompt (UTF-8)");
+  prompt_text->excludes(prompt_file);
+  generate->add_option("--max-tokens", gen.max_tokens, "at most this many new tokens")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  generate
+      ->add_option("--temperature", gen.temperature,
+                   "0: greedy (the most likely token); > 0: sampled from softmax(logits / T)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  generate->add_option("--top-k", gen.top_k, "sample among the k most likely tokens (0 = all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  generate->add_option("--seed", gen.seed, "the sampling seed (same seed, same text)")
+      ->capture_default_str();
+  generate->add_flag("--chat", gen.chat,
+                     "wrap the prompt as one user turn of the model's chat template (ChatML "
+                     "models such as SmolLM2-Instruct and Qwen2-Instruct) and stop at the end "
+                     "of the answer");
+  generate->add_flag("--show-prompt", gen.show_prompt,
+                     "print the prompt as the model reads it (text, then ids) on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,6 +122,13 @@ int main(int argc, char** argv) {
     if (info->parsed()) return lm::info(common);
     if (tokenize->parsed()) return lm::tokenize(common, text);
     if (top->parsed()) return lm::top(common, prompt, k);
+    if (generate->parsed()) {
+      if (gen.prompt.empty() && gen.prompt_file.empty()) {
+        std::fprintf(stderr, "mezo-lm generate: give --prompt or --prompt-file\n");
+        return 2;
+      }
+      return lm::generate(common, gen);
+    }
     if (ppl.text_file.empty() && ppl.ids_file.empty()) {
       std::fprintf(stderr, "mezo-lm perplexity: give --text-file or --ids-file\n");
       return 2;

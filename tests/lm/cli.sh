@@ -5,6 +5,9 @@
 #    with the JSON object as the last stdout line;
 #  - info runs on an HF folder (without tokenizer files) and a GGUF file, top
 #    on a GGUF file; tokenize prints the fixture's ids;
+#  - generate: --show-prompt prints the prompt's ids, greedy stops at
+#    --max-tokens and says so, sampling with a seed gives the same bytes twice
+#    and another seed other bytes, --prompt-file reads the same prompt;
 #  - bad input (an id outside the vocabulary, a missing file, an encoder for
 #    perplexity, no input) is a clear error with a non-zero exit, never a crash.
 set -euo pipefail
@@ -70,6 +73,25 @@ grep -q "tokenizer:    none" "$work/info_hf.txt" || fail "info without a tokeniz
 [[ $(head -1 "$work/tok.txt") == "119 247 250 100 119 251 35 108 118 35 249 118 108 103 104" ]] ||
   fail "tokenize: $(head -1 "$work/tok.txt")"
 
+gen() { "$lm" generate --model "$llama/model-f32.gguf" --threads 2 "$@"; }
+gen --prompt "the theater" --max-tokens 12 --show-prompt >"$work/gen.txt" 2>"$work/gen_err.txt" ||
+  fail "generate: $(cat "$work/gen_err.txt")"
+grep -q "prompt ids: 119 247 250 100 119 251$" "$work/gen_err.txt" || fail "generate --show-prompt: $(cat "$work/gen_err.txt")"
+grep -q "12 tokens (max new tokens)" "$work/gen_err.txt" || fail "generate: $(cat "$work/gen_err.txt")"
+[[ -s "$work/gen.txt" ]] || fail "generate printed nothing"
+printf 'the theater' >"$work/prompt.txt"
+gen --prompt-file "$work/prompt.txt" --max-tokens 12 >"$work/gen_file.txt" 2>/dev/null || fail "generate --prompt-file"
+cmp -s "$work/gen.txt" "$work/gen_file.txt" || fail "generate --prompt-file gives other text"
+for seed in 3 3 4; do
+  gen --prompt "the theater" --max-tokens 20 --temperature 2 --seed $seed >"$work/sample_$seed.txt" 2>/dev/null ||
+    fail "generate --temperature"
+  cat "$work/sample_$seed.txt" >>"$work/samples.txt"
+done
+cmp -s <(gen --prompt "the theater" --max-tokens 20 --temperature 2 --seed 3 2>/dev/null) "$work/sample_3.txt" ||
+  fail "sampling with one seed gives other text"
+! cmp -s "$work/sample_3.txt" "$work/sample_4.txt" || fail "sampling with another seed gives the same text"
+echo "generate: greedy, --prompt-file, seeded sampling"
+
 # Bad input: exit 1 or 2 with a message naming the problem.
 expect_error() {
   local what=$1 pattern=$2
@@ -88,5 +110,14 @@ expect_error "missing model" "no such file or folder" info --model "$work/nothin
 expect_error "encoder perplexity" "not a causal LM" \
   perplexity --model "$fixtures/tiny-roberta" --ids-file "$work/ids.txt"
 expect_error "no input" "give --text-file or --ids-file" perplexity --model "$llama/hf"
+expect_error "generate on an encoder" "generate needs a decoder" \
+  generate --model "$fixtures/tiny-roberta" --prompt "the"
+expect_error "generate without a prompt" "give --prompt or --prompt-file" generate --model "$llama/hf"
+expect_error "generate with a missing prompt file" "cannot read --prompt-file" \
+  generate --model "$llama/model-f32.gguf" --prompt-file "$work/nothing.txt"
+expect_error "--chat without a template" "has no tokenizer.chat_template" \
+  generate --model "$llama/model-f32.gguf" --prompt "the" --chat
+expect_error "negative temperature" "--temperature" \
+  generate --model "$llama/model-f32.gguf" --prompt "the" --temperature -1
 expect_error "bad --compute" "--compute: fp16 not in" info --model "$llama/hf" --compute fp16
 echo "lm.cli: all checks passed"

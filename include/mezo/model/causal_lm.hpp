@@ -22,6 +22,29 @@
 
 MEZO_BEGIN_NAMESPACE
 
+// The keys and values of the tokens one CausalLM has read so far, so that
+// generating a token costs a forward of that token alone (CausalLM::decode).
+// Starts empty; the first decode() ties it to its model, clear() unties it.
+// The entries are the weights' at the time they were computed: after a
+// training step (or enabling PEFT, merging LoRA), clear() and decode again.
+class MEZO_API KvCache {
+ public:
+  KvCache();
+  KvCache(KvCache&&) noexcept;
+  KvCache& operator=(KvCache&&) noexcept;
+  ~KvCache();
+
+  // Tokens decoded since the last clear() (a prefix-tuning prefix not counted).
+  std::int64_t tokens() const;
+  // Forgets every token and the model; the memory is kept for reuse.
+  void clear();
+
+ private:
+  friend class CausalLM;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class MEZO_API CausalLM final : public LanguageModel {
  public:
   // `path`: a folder with config.json and model.safetensors (or
@@ -77,6 +100,17 @@ class MEZO_API CausalLM final : public LanguageModel {
   // for a bad batch, a query outside its row's real tokens, or a bad id.
   void logits(const TokenBatch& batch, std::span<const TokenQuery> queries,
               std::span<const std::int32_t> vocab_ids, std::span<float> out) override;
+
+  // Incremental decoding: reads `ids` after the tokens already in `cache`,
+  // appends their keys and values to it, and writes the next-token logits
+  // after the last of them (vocab_size() floats) to `next_logits`. Equal to
+  // logits() over the whole sequence up to float rounding (the attention sums
+  // are split at the cache boundary). Uses the trained model (PEFT adapters
+  // when enabled), as logits() does. Throws mezo::Error for empty `ids`, an
+  // id out of range, a sequence longer than max_sequence_length(), an output
+  // of the wrong size, or a cache another model filled; the cache is then
+  // unchanged.
+  void decode(KvCache& cache, std::span<const std::int32_t> ids, std::span<float> next_logits);
 
   // config.json + model.safetensors (F32, Hugging Face names; a tied head is
   // not written, as transformers does), each file atomically.

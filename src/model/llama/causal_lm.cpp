@@ -68,11 +68,55 @@ struct CausalLM::Impl {
     return {.lora = lora.merged ? nullptr : &lora, .prefix = &prefix, .buffer = &peft};
   }
 
-  void run(const TokenBatch& batch, bool use_peft, std::vector<float>* capture = nullptr) {
+  void run(const TokenBatch& batch, bool use_peft, std::vector<float>* capture = nullptr,
+           model::llama::DecoderCache* cache = nullptr) {
     if (use_peft && lora.merged) model::check_merged_factors(lora, peft);
-    forward.run(config, weights, inv_freq, adapters(use_peft), batch, threads(), capture);
+    forward.run(config, weights, inv_freq, adapters(use_peft), batch, threads(), capture, cache);
+  }
+
+  // out (count × vocab_size, or × vocab_ids.size()) = the head's logits after
+  // the final norm of the last run's hidden states at `queries`.
+  void head(std::span<const TokenQuery> queries, std::span<const std::int32_t> vocab_ids,
+            float* out) {
+    const std::int64_t H = config.hidden_size;
+    const auto nq = static_cast<std::int64_t>(queries.size());
+    // The final norm and the head run on the queried positions only.
+    ensure_size(head_in, nq * H);
+    for (std::int64_t i = 0; i < nq; ++i) {
+      model::cpu::rms_norm(forward.hidden(queries[i].row, queries[i].position), 1, H,
+                           weights.final_norm(), config.rms_norm_eps, head_in.data() + i * H);
+    }
+    if (vocab_ids.empty()) {
+      model::cpu::linear(head_in.data(), nq, H, weights.lm_head(), nullptr, config.vocab_size, out);
+      return;
+    }
+    model::cpu::linear_rows(head_in.data(), nq, H, weights.lm_head(), nullptr, vocab_ids.data(),
+                            static_cast<std::int64_t>(vocab_ids.size()), out);
   }
 };
+
+struct KvCache::Impl {
+  model::llama::DecoderCache entries;
+  const void* owner = nullptr;  // the CausalLM::Impl that filled it; null while empty
+  std::int64_t prefix = 0;      // prefix-tuning positions at its start
+};
+
+KvCache::KvCache() : impl_(std::make_unique<Impl>()) {}
+KvCache::KvCache(KvCache&&) noexcept = default;
+KvCache& KvCache::operator=(KvCache&&) noexcept = default;
+KvCache::~KvCache() = default;
+
+std::int64_t KvCache::tokens() const {
+  return impl_->owner == nullptr ? 0 : impl_->entries.length - impl_->prefix;
+}
+
+void KvCache::clear() {
+  for (auto* layers : {&impl_->entries.keys, &impl_->entries.values})
+    for (auto& layer : *layers) layer.clear();
+  impl_->entries.length = 0;
+  impl_->owner = nullptr;
+  impl_->prefix = 0;
+}
 
 CausalLM::CausalLM(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CausalLM::CausalLM(CausalLM&&) noexcept = default;
@@ -200,21 +244,62 @@ void CausalLM::logits(const TokenBatch& batch, std::span<const TokenQuery> queri
                                 "CausalLM", "CausalLM::logits");
   model::ThreadScope scope(m.threads());
   m.run(batch, /*use_peft=*/true);
-  const std::int64_t H = c.hidden_size;
-  const auto nq = static_cast<std::int64_t>(queries.size());
-  // The final norm and the head run on the queried positions only.
-  ensure_size(m.head_in, nq * H);
-  for (std::int64_t i = 0; i < nq; ++i) {
-    model::cpu::rms_norm(m.forward.hidden(queries[i].row, queries[i].position), 1, H,
-                         m.weights.final_norm(), c.rms_norm_eps, m.head_in.data() + i * H);
+  m.head(queries, vocab_ids, out.data());
+}
+
+void CausalLM::decode(KvCache& cache, std::span<const std::int32_t> ids,
+                      std::span<float> next_logits) {
+  Impl& m = *impl_;
+  KvCache::Impl& kv = *cache.impl_;
+  const DecoderConfig& c = m.config;
+  const auto fail = [](const std::string& message) {
+    throw Error(ErrorCode::invalid_argument, "CausalLM::decode: " + message);
+  };
+  if (ids.empty()) fail("no token ids to read");
+  if (next_logits.size() != static_cast<std::size_t>(c.vocab_size)) {
+    fail(fmt::format("next_logits holds {} floats; the vocabulary has {}", next_logits.size(),
+                     c.vocab_size));
   }
-  const float* head = m.weights.lm_head();
-  if (vocab_ids.empty()) {
-    model::cpu::linear(m.head_in.data(), nq, H, head, nullptr, c.vocab_size, out.data());
-    return;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= c.vocab_size)
+      fail(fmt::format("id {} (index {}) is outside the vocabulary [0, {})", ids[i], i, c.vocab_size));
   }
-  model::cpu::linear_rows(m.head_in.data(), nq, H, head, nullptr, vocab_ids.data(),
-                          static_cast<std::int64_t>(vocab_ids.size()), out.data());
+  if (kv.owner != nullptr && kv.owner != &m)
+    fail("the KvCache holds another model's tokens; clear() it first");
+  const std::int64_t prefix = m.adapters(true).prefix_tokens();
+  const bool fresh = kv.owner == nullptr;
+  const std::int64_t past = fresh ? prefix : kv.entries.length;
+  const auto n = static_cast<std::int64_t>(ids.size());
+  if (past + n > c.max_position_embeddings) {
+    fail(fmt::format("{} tokens after {} would pass the model's {} positions", n, past,
+                     c.max_position_embeddings));
+  }
+  if (fresh) {
+    // A prefix is where every sequence starts: the cache's first entries.
+    const std::size_t layers = m.weights.num_layers();
+    kv.entries.keys.resize(layers);
+    kv.entries.values.resize(layers);
+    const std::int64_t width = c.num_key_value_heads * c.head_dim;
+    for (std::size_t l = 0; l < layers; ++l) {
+      const float* k = prefix > 0 ? m.peft.at(m.prefix.keys[l]) : nullptr;
+      const float* v = prefix > 0 ? m.peft.at(m.prefix.values[l]) : nullptr;
+      kv.entries.keys[l].assign(k, k + prefix * width);
+      kv.entries.values[l].assign(v, v + prefix * width);
+    }
+    kv.entries.length = prefix;
+  }
+  const TokenBatch batch{1, n, {ids.begin(), ids.end()}, {static_cast<std::int32_t>(n)}};
+  model::ThreadScope scope(m.threads());
+  try {
+    m.run(batch, /*use_peft=*/true, nullptr, &kv.entries);
+  } catch (...) {
+    if (fresh) cache.clear();
+    throw;
+  }
+  kv.owner = &m;
+  kv.prefix = prefix;
+  const TokenQuery last{0, n - 1};
+  m.head({&last, 1}, {}, next_logits.data());
 }
 
 void CausalLM::save_gguf(const std::filesystem::path& path, GgmlType matrix_type) const {

@@ -30,9 +30,11 @@ std::int64_t DecoderForward::pack(const TokenBatch& batch, std::int64_t first_po
 
 void DecoderForward::run(const DecoderConfig& c, const DecoderWeights& weights,
                          std::span<const float> inv_freq, const Adapters& adapters,
-                         const TokenBatch& batch, int threads, std::vector<float>* capture) {
+                         const TokenBatch& batch, int threads, std::vector<float>* capture,
+                         DecoderCache* cache) {
   config_ = &c, weights_ = &weights, inv_freq_ = inv_freq, adapters_ = adapters;
-  const std::int64_t m = adapters.prefix_tokens();
+  // The positions every query sees first: the cache's, or the prefix's.
+  const std::int64_t m = cache != nullptr ? cache->length : adapters.prefix_tokens();
   const std::int64_t H = c.hidden_size, I = c.intermediate_size;
   const std::int64_t q_width = c.num_attention_heads * c.head_dim;
   const std::int64_t kv_width = c.num_key_value_heads * c.head_dim;
@@ -45,6 +47,17 @@ void DecoderForward::run(const DecoderConfig& c, const DecoderWeights& weights,
   if (capture != nullptr) {
     capture->assign(static_cast<std::size_t>(2 * n * kv_width) * weights.num_layers(), 0.0f);
   }
+  if (cache != nullptr) {
+    // Room for the new entries first, so that appending them cannot throw
+    // and leave the layers' caches at different lengths.
+    const auto size = static_cast<std::size_t>((m + n) * kv_width);
+    cache->keys.resize(weights.num_layers());
+    cache->values.resize(weights.num_layers());
+    for (std::size_t l = 0; l < weights.num_layers(); ++l) {
+      cache->keys[l].reserve(size);
+      cache->values[l].reserve(size);
+    }
+  }
   const cpu::AttentionShape shape{.rows = batch.rows,
                                   .seq = batch.seq_len,
                                   .heads = c.num_attention_heads,
@@ -54,14 +67,16 @@ void DecoderForward::run(const DecoderConfig& c, const DecoderWeights& weights,
                                   .prefix = m,
                                   .row_offsets = row_offsets_.data()};
   for (std::size_t l = 0; l < weights.num_layers(); ++l) {
-    attention_block(l, n, shape, batch, threads, capture);
+    attention_block(l, n, shape, batch, threads, capture, cache);
     mlp_block(l, n);
   }
+  if (cache != nullptr) cache->length = m + n;
 }
 
 void DecoderForward::attention_block(std::size_t l, std::int64_t n,
                                      const cpu::AttentionShape& shape, const TokenBatch& batch,
-                                     int threads, std::vector<float>* capture) {
+                                     int threads, std::vector<float>* capture,
+                                     DecoderCache* cache) {
   const DecoderConfig& c = *config_;
   const LayerPointers& w = weights_->layer(l);
   const std::int64_t H = c.hidden_size, d = c.head_dim;
@@ -80,11 +95,19 @@ void DecoderForward::attention_block(std::size_t l, std::int64_t n,
     std::copy_n(k_.data(), n * kv_width, out);
     std::copy_n(v_.data(), n * kv_width, out + n * kv_width);
   }
-  const bool prefix = shape.prefix > 0;
+  const float *prefix_k = nullptr, *prefix_v = nullptr;
+  if (cache != nullptr) {
+    prefix_k = cache->keys[l].data(), prefix_v = cache->values[l].data();
+  } else if (shape.prefix > 0) {
+    prefix_k = adapters_.buffer->at(adapters_.prefix->keys[l]);
+    prefix_v = adapters_.buffer->at(adapters_.prefix->values[l]);
+  }
   cpu::attention(shape, q_.data(), k_.data(), v_.data(), batch.lengths.data(), context_.data(),
-                 scratch_.data(), threads,
-                 prefix ? adapters_.buffer->at(adapters_.prefix->keys[l]) : nullptr,
-                 prefix ? adapters_.buffer->at(adapters_.prefix->values[l]) : nullptr);
+                 scratch_.data(), threads, prefix_k, prefix_v);
+  if (cache != nullptr) {  // within the capacity reserved by run()
+    cache->keys[l].insert(cache->keys[l].end(), k_.data(), k_.data() + n * kv_width);
+    cache->values[l].insert(cache->values[l].end(), v_.data(), v_.data() + n * kv_width);
+  }
   project_(context_.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected_.data());
   adapt(l, LoraTarget::attention_output, context_.data(), n, projected_.data());
   cpu::add_scaled(hidden_.data(), projected_.data(), n * H, 1.0f);

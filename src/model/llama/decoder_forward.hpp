@@ -28,6 +28,15 @@ struct Adapters {
   }
 };
 
+// The keys (after RoPE) and values of the positions a sequence has been
+// through so far, per layer, for incremental decoding: a run with a cache
+// takes the positions after them, attends to them first and appends its own.
+// A prefix (prefix tuning) is the cache's first entries.
+struct DecoderCache {
+  std::vector<std::vector<float>> keys, values;  // [layer][length × kv_heads·head_dim]
+  std::int64_t length = 0;                       // positions held
+};
+
 class DecoderForward {
  public:
   // Throws mezo::Error when `compute` is unavailable (cpu::Projector).
@@ -40,9 +49,12 @@ class DecoderForward {
   // cache does), so the real-activation init equals prepending those tokens.
   // `capture`, if given, receives each layer's keys (after RoPE) and values,
   // [layer][k, v][Σ lengths × kv_heads·head_dim].
+  // `cache`, if given, takes the place of the prefix: the batch (one row)
+  // continues the cached positions and is appended to them. Nothing in the
+  // cache changes when the run throws.
   void run(const DecoderConfig& config, const DecoderWeights& weights,
            std::span<const float> inv_freq, const Adapters& adapters, const TokenBatch& batch,
-           int threads, std::vector<float>* capture = nullptr);
+           int threads, std::vector<float>* capture = nullptr, DecoderCache* cache = nullptr);
 
   // (hidden_size) floats: the last hidden state of a real token of the last run.
   const float* hidden(std::int64_t row, std::int64_t position) const;
@@ -53,7 +65,8 @@ class DecoderForward {
                     const float* embed);
   // x ← x + o(attention(rope(q), rope(k), v)) of rms_norm(x), for layer l.
   void attention_block(std::size_t l, std::int64_t n, const cpu::AttentionShape& shape,
-                       const TokenBatch& batch, int threads, std::vector<float>* capture);
+                       const TokenBatch& batch, int threads, std::vector<float>* capture,
+                       DecoderCache* cache);
   // x ← x + down(silu(gate(h)) · up(h)), h = rms_norm(x), for layer l.
   void mlp_block(std::size_t l, std::int64_t n);
   // y += LoRA(x) when layer l's `target` is adapted.

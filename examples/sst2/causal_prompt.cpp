@@ -53,7 +53,7 @@ CausalPrompt::CausalPrompt(const mezo::Tokenizer& tokenizer, PromptOptions optio
   }
 }
 
-EncodedExample CausalPrompt::encode(const mezo::LabeledExample& example) const {
+EncodedExample CausalPrompt::encode(const Example& example) const {
   auto sentence = tokenizer_.encode(trimmed(example.text));
   const std::size_t budget = static_cast<std::size_t>(options_.max_length) - fixed_;
   if (sentence.size() > budget) sentence.resize(budget);  // tail truncation

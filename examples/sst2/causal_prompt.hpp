@@ -26,7 +26,7 @@ class CausalPrompt final : public Prompt {
 
   // [begin] + prompt; query_position is its last token. The sentence is cut
   // from the tail so that the prompt plus the longest candidate fit max_length.
-  EncodedExample encode(const mezo::LabeledExample& example) const override;
+  EncodedExample encode(const Example& example) const override;
 
   // The token ids of each label's candidate.
   const std::vector<std::vector<std::int32_t>>& candidates() const { return candidates_; }

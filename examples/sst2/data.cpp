@@ -9,6 +9,7 @@
 #include "mezo/error.hpp"
 #include "run_files.hpp"
 #include "sampled_split.hpp"
+#include "task_data.hpp"
 
 namespace sst2 {
 namespace fs = std::filesystem;
@@ -25,8 +26,9 @@ bool has(const fs::path& dir, std::initializer_list<const char*> files) {
 }
 
 Sst2Data read_split(const fs::path& dir, std::string description) {
-  return {mezo::read_labeled_tsv(dir / "train.tsv"), mezo::read_labeled_tsv(dir / "dev.tsv"),
-          mezo::read_labeled_tsv(dir / "test.tsv"), std::move(description)};
+  return {to_examples(mezo::read_labeled_tsv(dir / "train.tsv")),
+          to_examples(mezo::read_labeled_tsv(dir / "dev.tsv")),
+          to_examples(mezo::read_labeled_tsv(dir / "test.tsv")), std::move(description)};
 }
 
 Sst2Data load_kshot(const TrainOptions& o) {
@@ -98,6 +100,14 @@ Sst2Data load_sampled(const TrainOptions& o) {
 
 Sst2Data load_sst2(const TrainOptions& o) {
   return o.protocol == "sampled" ? load_sampled(o) : load_kshot(o);
+}
+
+}  // namespace sst2
+
+namespace sst2 {
+
+Sst2Data load_data(const TrainOptions& o) {
+  return o.task == "sst2" ? load_sst2(o) : load_task_data(o, find_task(o.task));
 }
 
 }  // namespace sst2

@@ -42,13 +42,23 @@ class NextTokenScorer final : public LabelScorer {
   std::vector<mezo::TokenQuery> queries_;
 };
 
+// The candidates an example is scored on: its own, else the shared ones.
+const Candidates& candidates_of(const EncodedExample& e, const Candidates& shared,
+                                std::size_t count) {
+  const Candidates& c = e.candidates.empty() ? shared : e.candidates;
+  if (c.size() != count) {
+    throw mezo::Error(mezo::ErrorCode::invalid_argument,
+                      fmt::format("an example has {} candidates; the task has {}", c.size(), count));
+  }
+  return c;
+}
+
 class SequenceScorer final : public LabelScorer {
  public:
-  SequenceScorer(mezo::LanguageModel& model, Candidates candidates, std::int32_t pad)
-      : LabelScorer(candidates.size()),
-        model_(model),
-        candidates_(std::move(candidates)),
-        pad_(pad) {
+  // `candidates` may be empty when every example brings its own (count of them).
+  SequenceScorer(mezo::LanguageModel& model, Candidates candidates, std::int32_t pad,
+                 std::size_t count)
+      : LabelScorer(count), model_(model), candidates_(std::move(candidates)), pad_(pad) {
     for (const auto& candidate : candidates_) {
       if (candidate.empty())
         throw mezo::Error(mezo::ErrorCode::invalid_argument, "a candidate has no tokens");
@@ -65,7 +75,9 @@ class SequenceScorer final : public LabelScorer {
     targets_.clear();
     for (const EncodedExample* e : examples) {
       const auto prompt_end = e->ids.begin() + e->query_position + 1;
-      for (const auto& candidate : candidates_) {
+      for (const auto& candidate : candidates_of(*e, candidates_, num_labels())) {
+        if (candidate.empty())
+          throw mezo::Error(mezo::ErrorCode::invalid_argument, "a candidate has no tokens");
         const auto row = static_cast<std::int64_t>(rows_.size());
         rows_.emplace_back(e->ids.begin(), prompt_end);
         rows_.back().insert(rows_.back().end(), candidate.begin(), candidate.end() - 1);
@@ -82,13 +94,13 @@ class SequenceScorer final : public LabelScorer {
     logits.resize(examples.size() * num_labels());
     std::size_t q = 0;
     for (std::size_t i = 0; i < examples.size(); ++i) {
+      const Candidates& c = candidates_of(*examples[i], candidates_, num_labels());
       for (std::size_t k = 0; k < num_labels(); ++k) {
         double sum = 0.0;
-        for (std::size_t j = 0; j < candidates_[k].size(); ++j, ++q) {
+        for (std::size_t j = 0; j < c[k].size(); ++j, ++q) {
           sum += log_probability(std::span(full_).subspan(q * vocab, vocab), targets_[q]);
         }
-        logits[i * num_labels() + k] =
-            static_cast<float>(sum / static_cast<double>(candidates_[k].size()));
+        logits[i * num_labels() + k] = static_cast<float>(sum / static_cast<double>(c[k].size()));
       }
     }
   }
@@ -101,6 +113,50 @@ class SequenceScorer final : public LabelScorer {
   std::vector<mezo::TokenQuery> queries_;
   std::vector<std::int32_t> targets_;
   std::vector<float> full_;
+};
+
+// Examples with their own candidates (a --task): a batch whose candidates are
+// all single tokens is scored as the next-token scorer does, with the head
+// rows of every id the batch needs (its raw logits, as that scorer returns);
+// any other batch by the sequence scorer.
+class PerExampleScorer final : public LabelScorer {
+ public:
+  PerExampleScorer(mezo::LanguageModel& model, std::size_t count, std::int32_t pad)
+      : LabelScorer(count), model_(model), pad_(pad), sequence_(model, {}, pad, count) {}
+  const char* name() const override { return "lm"; }
+
+  void score(std::span<const EncodedExample* const> examples, std::vector<float>& logits) override {
+    ids_.clear();
+    for (const EncodedExample* e : examples) {
+      for (const auto& candidate : candidates_of(*e, {}, num_labels())) {
+        if (candidate.size() != 1) return sequence_.score(examples, logits);
+        ids_.push_back(candidate[0]);
+      }
+    }
+    std::sort(ids_.begin(), ids_.end());
+    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    queries_.clear();
+    for (std::size_t i = 0; i < examples.size(); ++i)
+      queries_.push_back({static_cast<std::int64_t>(i), examples[i]->query_position});
+    rows_.resize(examples.size() * ids_.size());
+    model_.logits(to_batch(examples, pad_), queries_, ids_, rows_);
+    logits.resize(examples.size() * num_labels());
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      for (std::size_t k = 0; k < num_labels(); ++k) {
+        const std::int32_t id = examples[i]->candidates[k][0];
+        const auto column = std::lower_bound(ids_.begin(), ids_.end(), id) - ids_.begin();
+        logits[i * num_labels() + k] = rows_[i * ids_.size() + static_cast<std::size_t>(column)];
+      }
+    }
+  }
+
+ private:
+  mezo::LanguageModel& model_;
+  std::int32_t pad_;
+  SequenceScorer sequence_;
+  std::vector<std::int32_t> ids_;
+  std::vector<mezo::TokenQuery> queries_;
+  std::vector<float> rows_;
 };
 
 }  // namespace
@@ -128,7 +184,13 @@ std::unique_ptr<LabelScorer> make_next_token_scorer(mezo::LanguageModel& model,
 
 std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model, Candidates candidates,
                                                   std::int32_t pad) {
-  return std::make_unique<SequenceScorer>(model, std::move(candidates), pad);
+  const std::size_t count = candidates.size();
+  return std::make_unique<SequenceScorer>(model, std::move(candidates), pad, count);
+}
+
+std::unique_ptr<LabelScorer> make_per_example_scorer(mezo::LanguageModel& model,
+                                                     std::size_t count, std::int32_t pad) {
+  return std::make_unique<PerExampleScorer>(model, count, pad);
 }
 
 }  // namespace sst2

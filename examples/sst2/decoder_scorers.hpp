@@ -43,6 +43,13 @@ std::unique_ptr<LabelScorer> make_next_token_scorer(mezo::LanguageModel& model,
 std::unique_ptr<LabelScorer> make_sequence_scorer(mezo::LanguageModel& model, Candidates candidates,
                                                   std::int32_t pad);
 
+// For examples that bring their own `count` candidates (EncodedExample::
+// candidates, a --task): per batch, the next-token scorer's computation when
+// every candidate is one token (over the union of the batch's ids), else the
+// sequence scorer's.
+std::unique_ptr<LabelScorer> make_per_example_scorer(mezo::LanguageModel& model,
+                                                     std::size_t count, std::int32_t pad);
+
 // log softmax(logits)[id], in double: the log-probability of token `id`.
 double log_probability(std::span<const float> logits, std::int32_t id);
 

@@ -24,11 +24,20 @@
 #include "mezo/mezo.hpp"
 #include "optimizer_choice.hpp"
 #include "random_model.hpp"
+#include "tasks.hpp"
 #include "trainer.hpp"
 
 namespace fs = std::filesystem;
 
+// The same program is built as mezo-sst2 (the bundled SST-2 example) and
+// mezo-train (its name when --task picks another task).
+#ifndef MEZO_TRAIN_PROGRAM
+#define MEZO_TRAIN_PROGRAM "mezo-sst2"
+#endif
+
 namespace {
+
+constexpr const char* kProgram = MEZO_TRAIN_PROGRAM;
 
 // The paper's spelling of its settings in --help: 1e-4, 0.1, 0.
 std::string short_float(float value) {
@@ -44,9 +53,16 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "the model: a Hugging Face folder (config.json, model.safetensors, tokenizer "
                  "files) of a masked LM (roberta, bert) or a causal LM (llama, qwen2), or a "
                  ".gguf file (llama, qwen2)");
+  cmd.add_option("--task", o.task,
+                 fmt::format("the task: {} (the MeZO paper's OPT tasks, with its templates; "
+                             "every task but sst2 needs a causal LM and uses the sampled "
+                             "protocol, test = up to 1,000 examples of the task's val.jsonl)",
+                             sst2::task_names()))
+      ->capture_default_str();
   cmd.add_option("--data", o.data_dir,
                  "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv "
-                 "(kshot) or of GLUE's train/dev.tsv (sampled)")
+                 "(kshot) or of GLUE's train/dev.tsv (sampled); for another --task, the folder "
+                 "holding superglue/ (default ../shared/data)")
       ->capture_default_str();
   cmd.add_option("--protocol", o.protocol,
                  "data: kshot (K per class for train and dev, test = GLUE dev: the paper's "
@@ -64,7 +80,7 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
       ->capture_default_str();
   cmd.add_option("--out", o.out_dir,
                  "run folder: run.json, trajectory.mezotrj, metrics.jsonl (default: a new "
-                 "runs/sst2/YYYYMMDD-HHMMSS)");
+                 "runs/TASK/YYYYMMDD-HHMMSS)");
   cmd.add_flag("--resume", resume, "continue the run in --out (its options are reused)");
   cmd.add_option("--objective", o.objective,
                  "cross_entropy or accuracy (negative accuracy, non-differentiable)")
@@ -191,8 +207,8 @@ std::string rank_label() {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Prompt-based MeZO fine-tuning of a language model on SST-2 (libmezo " MEZO_VERSION_STRING
-      ")"};
+      "Prompt-based MeZO fine-tuning of a language model on SST-2 or another of the MeZO paper's "
+      "tasks (--task) (libmezo " MEZO_VERSION_STRING ")"};
   app.require_subcommand(0, 1);
 
   sst2::TrainOptions train_options;
@@ -260,7 +276,7 @@ int main(int argc, char** argv) {
   // say) reach the user on stderr; libmezo itself never prints.
   mezo::set_log_sink([](mezo::LogLevel level, std::string_view message) {
     if (level >= mezo::LogLevel::warning) {
-      std::fprintf(stderr, "mezo-sst2: %s: %.*s\n", mezo::to_string(level),
+      std::fprintf(stderr, "%s: %s: %.*s\n", kProgram, mezo::to_string(level),
                    static_cast<int>(message.size()), message.data());
     }
   });
@@ -285,31 +301,32 @@ int main(int argc, char** argv) {
     const bool r = explicit_train ? resume : top_resume;
     if (o.model_dir.empty() && !r) {
       std::fprintf(stderr,
-                   "mezo-sst2: --model DIR is required (try: --model "
-                   "\"$(tools/fetch_default_model.sh)\")\n");
+                   "%s: --model DIR is required (try: --model "
+                   "\"$(tools/fetch_default_model.sh)\")\n",
+                   kProgram);
       return 2;
     }
     if (o.out_dir.empty()) {
       if (r) {
-        std::fprintf(stderr, "mezo-sst2: --resume needs the run's --out folder\n");
+        std::fprintf(stderr, "%s: --resume needs the run's --out folder\n", kProgram);
         return 2;
       }
       // A fresh folder per run: rerunning a command never touches an earlier run.
       const std::time_t now = std::time(nullptr);
       char stamp[32];
       std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-      o.out_dir = fs::path("runs") / "sst2" / stamp;
+      o.out_dir = fs::path("runs") / o.task / stamp;
     }
     // Under mpirun: join the job (data-parallel training, see cluster.hpp).
     sst2::Cluster::start(&argc, &argv, explicit_train ? mpi_timeout : top_mpi_timeout);
     return sst2::train(o, r);
   } catch (const mezo::Error& e) {
-    std::fprintf(sst2::Cluster::errors(), "mezo-sst2%s: error: %s\n", rank_label().c_str(),
+    std::fprintf(sst2::Cluster::errors(), "%s%s: error: %s\n", kProgram, rank_label().c_str(),
                  e.what());
     sst2::Cluster::abort_job(1);
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(sst2::Cluster::errors(), "mezo-sst2%s: unexpected error: %s\n",
+    std::fprintf(sst2::Cluster::errors(), "%s%s: unexpected error: %s\n", kProgram,
                  rank_label().c_str(), e.what());
     sst2::Cluster::abort_job(1);
     return 1;

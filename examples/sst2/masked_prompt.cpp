@@ -61,11 +61,11 @@ std::vector<std::int32_t> MaskedPrompt::sentence_ids(const std::string& text,
   return ids;
 }
 
-EncodedExample MaskedPrompt::encode(const mezo::LabeledExample& example) const {
+EncodedExample MaskedPrompt::encode(const Example& example) const {
   return input_ == Input::prompt ? encode_prompt(example) : encode_sentence_only(example);
 }
 
-EncodedExample MaskedPrompt::encode_prompt(const mezo::LabeledExample& example) const {
+EncodedExample MaskedPrompt::encode_prompt(const Example& example) const {
   const auto& special = tokenizer_.special_tokens();
   const std::size_t fixed =
       before_.size() + between_.size() + after_.size() + 3;  // begin, mask, end
@@ -93,7 +93,7 @@ EncodedExample MaskedPrompt::encode_prompt(const mezo::LabeledExample& example) 
   return out;
 }
 
-EncodedExample MaskedPrompt::encode_sentence_only(const mezo::LabeledExample& example) const {
+EncodedExample MaskedPrompt::encode_sentence_only(const Example& example) const {
   const auto& special = tokenizer_.special_tokens();
   EncodedExample out;
   out.label = example.label;

@@ -26,15 +26,15 @@ class MaskedPrompt final : public Prompt {
                Input input = Input::prompt);
 
   // The sentence's tokens are cut from the tail so the whole fits max_length.
-  EncodedExample encode(const mezo::LabeledExample& example) const override;
+  EncodedExample encode(const Example& example) const override;
   // "{template with the label word in place of the mask}" between specials.
   std::vector<std::int32_t> encode_filled(std::size_t label) const;
 
   const std::vector<std::int32_t>& label_word_ids() const { return label_ids_; }
 
  private:
-  EncodedExample encode_prompt(const mezo::LabeledExample& example) const;
-  EncodedExample encode_sentence_only(const mezo::LabeledExample& example) const;
+  EncodedExample encode_prompt(const Example& example) const;
+  EncodedExample encode_sentence_only(const Example& example) const;
   std::vector<std::int32_t> sentence_ids(const std::string& text, std::size_t budget) const;
 
   const mezo::Tokenizer& tokenizer_;

@@ -7,6 +7,7 @@
 #include "mezo/error.hpp"
 #include "mezo/model/peft.hpp"
 #include "optimizer_choice.hpp"
+#include "tasks.hpp"
 
 namespace sst2 {
 namespace {
@@ -24,6 +25,7 @@ bool sampled_options_given(const TrainOptions& o) {
 nlohmann::json to_json(const TrainOptions& o) {
   return {
       {"model_dir", o.model_dir.string()},
+      {"task", o.task},
       {"data_dir", o.data_dir.string()},
       {"protocol", o.protocol},
       {"k", o.k},
@@ -67,6 +69,7 @@ nlohmann::json to_json(const TrainOptions& o) {
 TrainOptions options_from_json(const nlohmann::json& j) {
   TrainOptions o;
   o.model_dir = j.at("model_dir").get<std::string>();
+  o.task = j.value("task", o.task);  // newer: every run before it was SST-2
   o.data_dir = j.at("data_dir").get<std::string>();
   o.k = j.at("k");
   o.data_seed = j.at("data_seed");
@@ -115,6 +118,18 @@ mezo::ModelOptions model_options(const TrainOptions& o) {
 }
 
 void validate(const TrainOptions& o) {
+  if (o.task != "sst2") {
+    find_task(o.task);  // throws, listing the tasks, for an unknown one
+    if (o.protocol == "kshot" || o.was_given("--k"))
+      fail(fmt::format("--task {} uses the sampled protocol (--num-train/--num-dev); k-shot "
+                       "splits are SST-2's",
+                       o.task));
+    for (const char* option : {"--template", "--label-words"}) {
+      if (o.was_given(option))
+        fail(fmt::format("--task {} uses the MeZO paper's template and answers; {} is for sst2",
+                         o.task, option));
+    }
+  }
   if (o.k < 1) fail(fmt::format("--k must be >= 1, got {}", o.k));
   if (o.num_train < 1) fail(fmt::format("--num-train must be >= 1, got {}", o.num_train));
   if (o.num_dev < 1) fail(fmt::format("--num-dev must be >= 1, got {}", o.num_dev));
@@ -168,18 +183,29 @@ void validate(const TrainOptions& o) {
   if (o.prefix_tokens < 1)
     fail(fmt::format("--prefix-tokens must be >= 1, got {}", o.prefix_tokens));
   mezo::parse_prefix_init(o.prefix_init);  // throws if unknown
-  if (!o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
+  if (o.task == "sst2" && !o.prompt.label_words.empty() && o.prompt.label_words.size() != 2) {
     fail(fmt::format(
         "--label-words needs one word per SST-2 label (negative,positive): 2 words, got {}",
         o.prompt.label_words.size()));
   }
 }
 
-void apply_defaults(TrainOptions& o, mezo::ModelFamily family) {
+void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t model_max_length) {
   const bool causal = family == mezo::ModelFamily::causal_lm;
   const auto set = [&](const char* name, auto& field, auto value) {
     if (!o.was_given(name)) field = value;
   };
+  if (o.task != "sst2") {
+    if (!causal)
+      fail(fmt::format("--task {} needs a causal LM (the paper's OPT setting); this model is a "
+                       "masked LM",
+                       o.task));
+    o.protocol = "sampled";
+    set("--data", o.data_dir, std::filesystem::path("../shared/data"));
+    set("--num-dev", o.num_dev, find_task(o.task).num_dev);
+    set("--max-length", o.prompt.max_length,
+        static_cast<int>(std::min<std::int64_t>(kTaskMaxLength, model_max_length)));
+  }
   if (o.protocol == "auto") {
     o.protocol = sampled_options_given(o) ? "sampled"
                  : o.was_given("--k")     ? "kshot"

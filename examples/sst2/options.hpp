@@ -32,6 +32,11 @@ inline constexpr PeftDefaults kPrefixDefaults{1e-2f, 1e-1f, 0.0f};
 
 struct TrainOptions {
   std::filesystem::path model_dir;  // HF folder of either family, or a .gguf file (required)
+  // "sst2", or another of the paper's tasks (tasks.hpp: rte, cb, boolq, ...),
+  // which take causal LMs, the sampled protocol and their own template.
+  std::string task = "sst2";
+  // SST-2's folder; for another --task, the folder holding superglue/
+  // (apply_defaults: ../shared/data unless --data is given).
   std::filesystem::path data_dir = "../shared/data/SST-2";
   // Which data: "kshot" (LM-BFF's K per class, the paper's RoBERTa setting),
   // "sampled" (num_train + num_dev drawn from GLUE train, the paper's OPT
@@ -107,7 +112,13 @@ void validate(const TrainOptions& o);
 // data: k-shot for masked LMs, 1000 train / 500 dev sampled for causal LMs).
 // --protocol auto becomes "sampled" when --num-train or --num-dev was given,
 // "kshot" when --k was, else the family's. Throws mezo::Error when options of
-// both protocols were given.
-void apply_defaults(TrainOptions& o, mezo::ModelFamily family);
+// both protocols were given. Another --task than sst2 also sets its data
+// folder, its dev size (tasks.hpp) and --max-length: min(kTaskMaxLength, the
+// model's longest sequence, `model_max_length`).
+void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t model_max_length);
+
+// The default --max-length of a --task (passages and paragraphs are long;
+// the paper's reference allows 2,048 tokens).
+inline constexpr int kTaskMaxLength = 1024;
 
 }  // namespace sst2

@@ -40,7 +40,14 @@ std::string trimmed(const std::string& text) {
   return end == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
 }
 
-std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
+std::vector<Example> to_examples(const std::vector<mezo::LabeledExample>& labeled) {
+  std::vector<Example> out;
+  out.reserve(labeled.size());
+  for (const auto& e : labeled) out.push_back({e.text, e.label, {}});
+  return out;
+}
+
+std::vector<EncodedExample> encode_all(const std::vector<Example>& examples,
                                        const Prompt& prompt, std::int64_t limit) {
   std::vector<EncodedExample> out;
   const std::size_t n = limit > 0 ? std::min<std::size_t>(examples.size(), limit) : examples.size();

@@ -1,7 +1,9 @@
-// Prompts: an SST-2 sentence as the token ids a language model scores. One
-// implementation per model family: MaskedPrompt (masked_prompt.hpp: the
+// Prompts: an example as the token ids a language model scores. For SST-2,
+// one implementation per model family: MaskedPrompt (masked_prompt.hpp: the
 // label word goes where the mask is) and CausalPrompt (causal_prompt.hpp: the
-// label word follows the prompt). task.cpp picks one.
+// label word follows the prompt); for the other tasks (--task), RenderedPrompt
+// (rendered_prompt.hpp: a prompt the task's template wrote, then each
+// candidate). task.cpp picks one.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,20 @@
 #include "mezo/data/labeled_text.hpp"
 
 namespace sst2 {
+
+// One example before tokenisation.
+struct Example {
+  // SST-2: the sentence as the file has it. A --task: the whole prompt its
+  // template wrote (tasks.hpp).
+  std::string text;
+  std::int32_t label = 0;  // the right label, or candidate
+  // A --task: the prompt followed by each candidate answer, as the template
+  // writes them (the candidate's tokens are what these add to the prompt's).
+  // Empty for SST-2, whose prompt adds its label words.
+  std::vector<std::string> verbalized;
+};
+
+std::vector<Example> to_examples(const std::vector<mezo::LabeledExample>& labeled);
 
 struct PromptOptions {
   // "{sentence}" is replaced by the sentence and "{mask}" marks where the
@@ -28,12 +44,15 @@ struct EncodedExample {
   // last prompt token, after which the label word would come (causal LM).
   std::int64_t query_position = -1;
   std::int32_t label = 0;
+  // Each candidate's token ids when they are the example's own (a --task);
+  // empty: the prompt's shared candidates (SST-2's label words).
+  std::vector<std::vector<std::int32_t>> candidates;
 };
 
 class Prompt {
  public:
   virtual ~Prompt() = default;
-  virtual EncodedExample encode(const mezo::LabeledExample& example) const = 0;
+  virtual EncodedExample encode(const Example& example) const = 0;
   // The template and label words in use (the defaults filled in).
   const std::string& template_text() const { return options_.template_text; }
   const std::vector<std::string>& label_words() const { return options_.label_words; }
@@ -44,7 +63,7 @@ class Prompt {
 };
 
 // The first `limit` examples (all when limit <= 0), encoded by `prompt`.
-std::vector<EncodedExample> encode_all(const std::vector<mezo::LabeledExample>& examples,
+std::vector<EncodedExample> encode_all(const std::vector<Example>& examples,
                                        const Prompt& prompt, std::int64_t limit);
 
 // A template cut at its placeholders: the text before the first, between the

@@ -90,7 +90,7 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
                                   100 * c.at("test_accuracy").get<double>())
                     : "";
   std::printf(
-      "SST-2 %s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
+      "%s%s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
       "  trained:    %s, %llu parameters (weight decay %g)\n"
       "  zero-shot:  dev %.1f%%  test %.1f%%%s\n"
       "  best dev:   %.1f%% at step %lld\n"
@@ -98,7 +98,8 @@ void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task
       "  test answers: %s (right answers: %s)\n"
       "  %s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
-      data.description.c_str(), task.scorer->name(), o.objective.c_str(),
+      o.task == "sst2" ? "SST-2 " : "", data.description.c_str(), task.scorer->name(),
+      o.objective.c_str(),
       static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
       static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
       100 * state.zero_shot_dev, 100 * state.zero_shot_test, calibrated.c_str(), 100 * state.best_dev,

@@ -6,6 +6,8 @@
 #include "decoder_scorers.hpp"
 #include "encoder_scorers.hpp"
 #include "masked_prompt.hpp"
+#include "rendered_prompt.hpp"
+#include "tasks.hpp"
 #include "mezo/error.hpp"
 #include "mezo/model/masked_lm.hpp"
 
@@ -41,9 +43,17 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
                     "lm, the default)",
                     o.head));
   }
-  auto prompt = std::make_unique<CausalPrompt>(tokenizer, o.prompt);
   // Any id in the vocabulary pads: causal attention never reaches padding.
   const std::int32_t pad = std::max(tokenizer.special_tokens().pad, 0);
+  if (o.task != "sst2") {
+    const TaskSpec& spec = find_task(o.task);
+    auto prompt = std::make_unique<RenderedPrompt>(
+        tokenizer, fmt::format("the MeZO paper's {} template", spec.name), spec.answers,
+        o.prompt.max_length);
+    auto scorer = make_per_example_scorer(model, spec.answers.size(), pad);
+    return {std::move(prompt), std::move(scorer)};
+  }
+  auto prompt = std::make_unique<CausalPrompt>(tokenizer, o.prompt);
   auto scorer = make_lm_scorer(model, prompt->candidates(), pad);
   return {std::move(prompt), std::move(scorer)};
 }
@@ -57,6 +67,7 @@ Task make_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
                      o.model_dir.string(), model.max_sequence_length()));
   }
   if (model.family() == mezo::ModelFamily::causal_lm) return decoder_task(model, tokenizer, o);
+  if (o.task != "sst2") fail(fmt::format("--task {} needs a causal LM", o.task));
   // Encoders without an MLM head are scored through mean pooling, which only
   // MaskedLM has: the one place the example needs more than LanguageModel.
   auto* masked = dynamic_cast<mezo::MaskedLM*>(&model);

@@ -78,14 +78,14 @@ int train(const TrainOptions& cli, bool resume) {
 
   const LoadedModel loaded = load_checked(o, start.previous);
   mezo::LanguageModel& model = *loaded.model;
-  if (!resume) apply_defaults(o, model.family());
+  if (!resume) apply_defaults(o, model.family(), model.max_sequence_length());
   const Task task = make_task(model, *loaded.tokenizer, o);
   o.prompt.template_text = task.prompt->template_text();
   o.prompt.label_words = task.prompt->label_words();
 
   // Rank 0 writes a split the run folder lacks before the others look for it.
   if (!Cluster::root()) Cluster::barrier("data split");
-  const Sst2Data data = load_sst2(o);
+  const Sst2Data data = load_data(o);
   if (Cluster::root()) Cluster::barrier("data split");
   if (o.was_given("--batch") && data.train.size() < static_cast<std::size_t>(o.batch_size)) {
     fail(

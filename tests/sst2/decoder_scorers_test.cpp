@@ -165,6 +165,36 @@ TEST(DecoderScorers, ScoresDoNotDependOnTheBatch) {
 
 // tests/fixtures/decoder/smollm2_reference.json ("sst2"): transformers on the
 // same GGUF, prompt "it's a charming and often affecting journey. It was".
+// Examples with their own candidates (a --task): single-token candidates
+// that differ between examples give the next-token shortcut's raw logits, the
+// mean log-probabilities up to a constant per example; multi-token ones give
+// the mean log-probabilities themselves.
+TEST(DecoderScorers, PerExampleCandidatesScoreMeanLogProbabilities) {
+  auto model = tiny_decoder();
+  auto examples = prompts();
+  const std::vector<sst2::Candidates> single = {{{4}, {9}}, {{30}, {2}}, {{4}, {55}}, {{60}, {9}}};
+  for (std::size_t i = 0; i < examples.size(); ++i) examples[i].candidates = single[i];
+  const auto scorer = sst2::make_per_example_scorer(model, 2, 0);
+  const auto s = scores(*scorer, examples);
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const double want = mean_log_prob_by_hand(model, examples[i].ids, single[i][1]) -
+                        mean_log_prob_by_hand(model, examples[i].ids, single[i][0]);
+    EXPECT_NEAR(s[2 * i + 1] - s[2 * i], want, 1e-5) << "example " << i;
+  }
+  const std::vector<sst2::Candidates> multi = {
+      {{4, 8}, {9}}, {{30}, {2, 2, 7}}, {{4}, {55}}, {{60, 1}, {9, 3}}};
+  for (std::size_t i = 0; i < examples.size(); ++i) examples[i].candidates = multi[i];
+  const auto m = scores(*scorer, examples);
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      EXPECT_NEAR(m[2 * i + k], mean_log_prob_by_hand(model, examples[i].ids, multi[i][k]), 1e-5)
+          << "example " << i << ", candidate " << k;
+    }
+  }
+  examples[2].candidates.push_back({5});  // three candidates in a two-candidate task
+  EXPECT_THROW(scores(*scorer, examples), mezo::Error);
+}
+
 TEST(DecoderScorers, SmolLM2MatchesTransformers) {
   REQUIRE_SMOLLM2_GGUF(gguf);
   const auto tokenizer = mezo::load_tokenizer(gguf);

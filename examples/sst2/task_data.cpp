@@ -1,0 +1,98 @@
+#include "task_data.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "mezo/data/labeled_text.hpp"
+#include "mezo/error.hpp"
+
+namespace sst2 {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t kTestExamples = 1000;  // the paper's num_eval
+
+std::vector<Example> pick(const std::vector<Example>& all, const std::vector<std::size_t>& order,
+                          std::size_t begin, std::size_t end) {
+  std::vector<Example> out;
+  for (std::size_t i = begin; i < end; ++i) out.push_back(all[order[i]]);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Example> read_task_file(const fs::path& path, const TaskSpec& spec) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw mezo::Error(mezo::ErrorCode::io,
+                      fmt::format("--task {}: cannot read {}", spec.name, path.string()));
+  }
+  std::vector<Example> out;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const auto where = [&] { return fmt::format("{}:{}", path.string(), number); };
+    const auto row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (row.is_discarded() || !row.is_object()) {
+      throw mezo::Error(mezo::ErrorCode::invalid_format,
+                        fmt::format("{}: not a JSON object (one example per line)", where()));
+    }
+    try {
+      spec.render(row, out);
+    } catch (const FieldError& e) {
+      throw mezo::Error(mezo::ErrorCode::invalid_format,
+                        fmt::format("{}: {} (task {})", where(), e.what(), spec.name));
+    }
+  }
+  if (out.empty()) {
+    throw mezo::Error(mezo::ErrorCode::invalid_format,
+                      fmt::format("{}: no examples", path.string()));
+  }
+  return out;
+}
+
+Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
+  const fs::path folder = o.data_dir / spec.folder;
+  const auto val = read_task_file(folder / "val.jsonl", spec);
+  const auto val_order = mezo::numpy_permutation(val.size(), o.data_seed);
+  Sst2Data data;
+  std::vector<Example> pool;
+  std::string pool_name;
+  if (spec.has_train) {
+    pool = read_task_file(folder / "train.jsonl", spec);
+    pool_name = "train.jsonl";
+    data.test = pick(val, val_order, 0, std::min(kTestExamples, val.size()));
+  } else {
+    // Test first, then the rest of val.jsonl is the train pool.
+    const std::size_t test = std::min(kTestExamples, val.size() / 2);
+    data.test = pick(val, val_order, 0, test);
+    pool = pick(val, val_order, test, val.size());
+    pool_name = fmt::format("the {} val.jsonl examples not in test", pool.size());
+  }
+  const auto order = mezo::numpy_permutation(pool.size(), o.data_seed);
+  const std::size_t drawn = std::min(pool.size(), static_cast<std::size_t>(o.num_train) +
+                                                      static_cast<std::size_t>(o.num_dev));
+  if (drawn <= static_cast<std::size_t>(o.num_dev)) {
+    throw mezo::Error(
+        mezo::ErrorCode::invalid_argument,
+        fmt::format("--task {}: the train pool ({}) has {} examples, none left for training after "
+                    "--num-dev {}; pass a smaller --num-dev",
+                    spec.name, pool_name, pool.size(), o.num_dev));
+  }
+  data.train = pick(pool, order, 0, drawn - o.num_dev);
+  data.dev = pick(pool, order, drawn - o.num_dev, drawn);
+  data.description = fmt::format("{} sampled {}+{} seed={} from {}{}", spec.name,
+                                 data.train.size(), data.dev.size(), o.data_seed, pool_name,
+                                 spec.has_train ? "" : " (no train split here)");
+  std::fprintf(stderr, "%s: %zu train + %zu dev examples from %s, %zu test from %s\n",
+               spec.name.c_str(), data.train.size(), data.dev.size(),
+               (spec.has_train ? (folder / "train.jsonl").string() : pool_name).c_str(),
+               data.test.size(), (folder / "val.jsonl").string().c_str());
+  return data;
+}
+
+}  // namespace sst2

@@ -1,0 +1,29 @@
+// The examples of a --task run, by the MeZO paper's OPT protocol as its
+// reference code draws them (large_models/run.py and tasks.py), with NumPy's
+// legacy permutation reproduced (mezo::numpy_permutation):
+//   train + dev: permutation(len(train pool), seed = data seed), its first
+//       num_train + num_dev (all of the pool when it is smaller); dev = the
+//       last num_dev of those, train = the rest;
+//   test: permutation(len(val.jsonl), seed = data seed), its first 1,000
+//       (all of val.jsonl when smaller).
+// Where the train split is not here (BoolQ, WiC: tasks.hpp has_train), the
+// test examples are drawn first, the first min(1,000, half) of val.jsonl's
+// permutation, and the train pool is the rest of val.jsonl; tables must say
+// so. The pool and split sizes are printed and kept in the description.
+#pragma once
+
+#include "data.hpp"
+#include "options.hpp"
+#include "tasks.hpp"
+
+namespace sst2 {
+
+// Throws mezo::Error naming the file, line and field of a bad row, or the
+// missing file; or when no training example is left after the dev examples.
+Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec);
+
+// The examples of a JSONL file rendered by `spec`, in file order. Throws
+// mezo::Error (invalid_format) naming the file, line and what is wrong.
+std::vector<Example> read_task_file(const std::filesystem::path& path, const TaskSpec& spec);
+
+}  // namespace sst2

@@ -1,0 +1,52 @@
+// The MeZO paper's other tasks (its OPT experiments, Table 1) as data: for
+// each, where its JSONL files are under the shared data folder and how a row
+// becomes an Example — the prompt and the prompt followed by each candidate,
+// as the paper's templates write them (princeton-nlp/MeZO
+// large_models/templates.py and tasks.py; the facts are cited in tasks.cpp).
+// SST-2 stays on its own path (data.hpp, causal_prompt.hpp), byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "prompt.hpp"
+
+namespace sst2 {
+
+struct TaskSpec {
+  std::string name;    // as --task takes it: "rte"
+  std::string folder;  // under the data folder: "superglue/RTE"
+  // train.jsonl exists upstream and here; without it, train and dev are drawn
+  // from val.jsonl, disjoint from the test examples (see task_data.hpp).
+  bool has_train = true;
+  // What each candidate is called in reports: the label words ("Yes", "No"),
+  // or "choice 1", "choice 2" where every example has its own candidates.
+  std::vector<std::string> answers;
+  // Appends the examples of one JSONL row (MultiRC: one per answer option of
+  // every question of the passage). Throws FieldError for a missing or
+  // mistyped field.
+  void (*render)(const nlohmann::json& row, std::vector<Example>& out);
+  // The dev examples a run draws unless --num-dev says otherwise: 500, or 100
+  // where the train pool is small (the paper's script uses 100 for CB and
+  // COPA; WSC and WiC get 100 here too, where 500 would leave 54 and no
+  // training examples).
+  int num_dev = 500;
+};
+
+// A row without a field the task needs, or with one of another type.
+struct FieldError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Every built-in task but SST-2, in the paper's table order.
+const std::vector<TaskSpec>& task_specs();
+// The task named `name`; throws mezo::Error listing the known names.
+const TaskSpec& find_task(std::string_view name);
+// "sst2, rte, cb, ...": what --task accepts.
+std::string task_names();
+
+}  // namespace sst2

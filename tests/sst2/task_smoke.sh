@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# mezo-train --task: the MeZO paper's other tasks end to end.
+#  - each kind on the tiny decoder fixture: classification (RTE, CB with three
+#    answers, BoolQ drawn from val.jsonl alone) and multiple choice (COPA, each
+#    example its own candidates): run.json keeps the task, the summary names
+#    the task's split and answers;
+#  - a COPA run killed after two steps and resumed ends bit for bit where the
+#    uninterrupted run does (the task's data and prompts are rebuilt the same);
+#  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE
+#    and COPA;
+#  - what --task refuses: an unknown task, a masked LM, --template, k-shot, a
+#    data folder without the task's files.
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+require_shared superglue/RTE/train.jsonl superglue/RTE/val.jsonl superglue/COPA/train.jsonl \
+  superglue/COPA/val.jsonl superglue/CB/train.jsonl superglue/BoolQ/val.jsonl \
+  tokenizers/roberta-base/vocab.json tokenizers/bert-base-uncased/vocab.txt
+FIXTURE=$(realpath -- "$(dirname -- "${BASH_SOURCE[0]}")/../fixtures/decoder/tiny-llama/model-f32.gguf")
+tiny=(train --model "$FIXTURE" --data "$SHARED" --num-train 32 --num-dev 16 --max-eval-examples 16
+  --eval-every 2 --threads 1 --lr 1e-3)
+
+for task in rte cb boolq copa; do
+  "$SST2" "${tiny[@]}" --task $task --steps 4 --out $task >$task.log 2>&1 || { cat $task.log; fail "--task $task failed"; }
+  grep -q "^$task sampled 32+16 seed=42 from .*, lm head, cross_entropy objective, 4 steps" $task.log ||
+    { cat $task.log; fail "--task $task: no summary"; }
+  grep -q "prompt 'the MeZO paper's $task template'" $task.log || { cat $task.log; fail "--task $task: no template"; }
+  python3 - $task <<'PY' || fail "--task $task: run.json"
+import json, sys
+j = json.load(open(f"{sys.argv[1]}/run.json"))
+assert j["options"]["task"] == sys.argv[1], j["options"]["task"]
+assert "result" in j and 0.0 <= j["result"]["test_accuracy"] <= 1.0, j.get("result")
+PY
+done
+grep -q "label words 'Yes', 'No', 'Maybe'" cb.log || fail "CB does not have three answers"
+grep -q "no train split here" boolq.log || fail "BoolQ does not say where its train examples came from"
+grep -q "label words 'choice 1', 'choice 2'" copa.log || fail "COPA's candidates are not its choices"
+note "rte, cb, boolq and copa on the tiny decoder"
+
+# Kill after two logged steps, resume, compare with the uninterrupted run.
+"$SST2" "${tiny[@]}" --task copa --steps 6 --out A >A.log 2>&1 || { cat A.log; fail "the uninterrupted COPA run failed"; }
+"$SST2" "${tiny[@]}" --task copa --steps 6 --out B >B.log 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [[ -f B/metrics.jsonl ]] && (($(grep -c '"loss_plus"' B/metrics.jsonl || true) >= 2)) && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+"$SST2" train --resume --out B >>B.log 2>&1 || { cat B.log; fail "--resume of the COPA run failed"; }
+same_runs 6 A B
+note "a killed COPA run resumes bit for bit"
+
+# Real width: hidden 384, the embedding 19.3M elements.
+"$SST2" random-model --arch llama --tokenizer "$SHARED/tokenizers/roberta-base" --out wide --hidden 384 \
+  --layers 1 >/dev/null || fail "random-model --hidden 384 failed"
+for task in rte copa; do
+  "$SST2" train --model wide --task $task --data "$SHARED" --num-train 64 --num-dev 16 --max-eval-examples 16 \
+    --steps 2 --eval-every 2 --batch 16 --threads 2 --out wide-$task >wide-$task.log 2>&1 ||
+    { cat wide-$task.log; fail "--task $task at hidden 384 failed"; }
+  grep -q "2 steps at" wide-$task.log || { cat wide-$task.log; fail "--task $task at hidden 384: no steps"; }
+done
+note "rte and copa at hidden 384"
+
+# What --task refuses.
+make_model bert-base-uncased bert
+expect_error unknown "--task squad2: unknown task; the built-in tasks are sst2, rte" "${tiny[@]}" --task squad2 --out E1
+expect_error masked "--task rte needs a causal LM" train --model bert --task rte --data "$SHARED" --out E2
+expect_error template "--template is for sst2" "${tiny[@]}" --task rte --template '{sentence} ok' --out E3
+expect_error kshot "--task rte uses the sampled protocol" "${tiny[@]}" --task rte --protocol kshot --out E4
+mkdir -p empty
+expect_error no_data "--task rte: cannot read" train --model "$FIXTURE" --task rte --data empty --out E5
+note "PASS"

@@ -138,7 +138,8 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                   short_float(kFullDefaults.weight_decay), short_float(kLoraDefaults.weight_decay),
                   short_float(kPrefixDefaults.weight_decay)));
   cmd.add_option("--steps", o.steps,
-                 fmt::format("MeZO steps (default: {} for masked LMs, {} for causal LMs)",
+                 fmt::format("MeZO steps (default: {} for masked LMs, {} for causal LMs; 0: "
+                             "evaluate zero-shot only)",
                              kMaskedLmDefaults.steps, kCausalLmDefaults.steps));
   cmd.add_option("--eval-every", o.eval_every,
                  fmt::format("dev evaluation interval in steps (default: {} for masked LMs, {} "

@@ -143,7 +143,7 @@ void validate(const TrainOptions& o) {
     fail("--num-train/--num-dev are options of --protocol sampled, not kshot");
   if (o.protocol == "sampled" && o.was_given("--k"))
     fail("--k is an option of --protocol kshot, not sampled (use --num-train/--num-dev)");
-  if (o.steps < 1) fail(fmt::format("--steps must be >= 1, got {}", o.steps));
+  if (o.steps < 0) fail(fmt::format("--steps must be >= 0, got {}", o.steps));
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));

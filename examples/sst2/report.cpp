@@ -79,10 +79,12 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
 void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
                    const RunState& state, const RunSummary& summary) {
   // A --resume of a finished run takes no steps: it has no speed to report.
-  const std::string speed = summary.steps_this_session > 0
-                                ? fmt::format("{} steps at {:.2f} steps/s",
-                                              summary.steps_this_session, summary.steps_per_second)
-                                : std::string("no steps this session (the run had finished)");
+  const std::string speed =
+      summary.steps_this_session > 0
+          ? fmt::format("{} steps at {:.2f} steps/s", summary.steps_this_session,
+                        summary.steps_per_second)
+      : o.steps == 0 ? std::string("zero-shot only (--steps 0)")
+                     : std::string("no steps this session (the run had finished)");
   const nlohmann::json& c = state.zero_shot_calibrated;
   const std::string calibrated =
       c.is_object() ? fmt::format("  (calibrated: dev {:.1f}%  test {:.1f}%)",

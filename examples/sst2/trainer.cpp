@@ -110,18 +110,19 @@ int train(const TrainOptions& cli, bool resume) {
   if (resume) start.state.steps_done = first_step;
   RunRecord record(o, loaded.digest, std::move(start.state), first_step);
 
+  std::optional<Evaluation> zero_shot_test;  // the test of a --steps 0 run
   if (!resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
     const Evaluation zero_shot_dev = evaluate(*task.scorer, dev_examples);
     record.state().zero_shot_dev = zero_shot_dev.accuracy;
-    const Evaluation zero_shot_test = evaluate(*task.scorer, test_examples);
-    record.state().zero_shot_test = zero_shot_test.accuracy;
+    zero_shot_test = evaluate(*task.scorer, test_examples);
+    record.state().zero_shot_test = zero_shot_test->accuracy;
     std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%% (answers %s)\n",
-                 100 * record.state().zero_shot_dev, 100 * zero_shot_test.accuracy,
-                 describe_shares(o.prompt.label_words, zero_shot_test.answered).c_str());
+                 100 * record.state().zero_shot_dev, 100 * zero_shot_test->accuracy,
+                 describe_shares(o.prompt.label_words, zero_shot_test->answered).c_str());
     if (!zero_shot_dev.margins.empty()) {
       const Calibration c =
-          calibrate(zero_shot_dev, dev_examples, zero_shot_test, test_examples);
+          calibrate(zero_shot_dev, dev_examples, *zero_shot_test, test_examples);
       record.state().zero_shot_calibrated = {
           {"bias", c.bias}, {"dev_accuracy", c.dev_accuracy}, {"test_accuracy", c.test_accuracy}};
       std::fprintf(stderr,
@@ -129,6 +130,8 @@ int train(const TrainOptions& cli, bool resume) {
                    "%.1f%%, test %.1f%%\n",
                    c.bias, 100 * c.dev_accuracy, 100 * c.test_accuracy);
     }
+    // --steps 0: the zero-shot model is the run's best (and only) one.
+    if (o.steps == 0) record.record_dev(0, zero_shot_dev.accuracy);
     record.save();
   }
   // A run killed between a step and its evaluation evaluates on resume (the
@@ -148,8 +151,10 @@ int train(const TrainOptions& cli, bool resume) {
   if (seed_log) seed_log->sync();
   Cluster::barrier("seed log complete");  // the other ranks may read it below
 
-  const Evaluation test = test_of_best(o, *loaded.tokenizer, *perturbation, record.state(),
-                                       *task.scorer, test_examples);
+  const Evaluation test = o.steps == 0 && zero_shot_test
+                              ? *zero_shot_test
+                              : test_of_best(o, *loaded.tokenizer, *perturbation, record.state(),
+                                             *task.scorer, test_examples);
   const RunSummary summary{.test_accuracy = test.accuracy,
                            .test_answered = test.answered,
                            .test_gold = label_shares(test_examples, task.scorer->num_labels()),

@@ -80,7 +80,7 @@ expect_error label_word_count_3 "2 words, got 3" "${run[@]}" --data data/good --
 expect_error template "must contain {sentence} and {mask}" "${run[@]}" --data data/good --model model --out out/tpl --template 'no slots'
 expect_error k_too_large "each label needs 2k = 8" "${run[@]}" --model model --data small --k 4 --out out/k
 expect_error splits_k_too_large "each label needs 2k = 8" splits --glue-dir small/glue --k 4 --seed 42 --out out/splits
-expect_error steps_0 "--steps must be >= 1, got 0" train --model model --data data/good --steps 0 --out out/steps0
+expect_error steps_negative "--steps must be >= 0, got -1" train --model model --data data/good --steps -1 --out out/steps_negative
 expect_error steps_not_a_number "--steps" train --model model --data data/good --steps abc --out out/steps_abc
 expect_error eval_every_0 "--eval-every must be >= 1" train --model model --data data/good --eval-every 0 --out out/ev0
 expect_error objective "--objective must be cross_entropy or accuracy, got 'nonsense'" \

@@ -4,6 +4,7 @@
 #    answers, BoolQ drawn from val.jsonl alone) and multiple choice (COPA, each
 #    example its own candidates): run.json keeps the task, the summary names
 #    the task's split and answers;
+#  - --steps 0 evaluates zero-shot only;
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
 #    uninterrupted run does (the task's data and prompts are rebuilt the same);
 #  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE
@@ -34,6 +35,12 @@ grep -q "label words 'Yes', 'No', 'Maybe'" cb.log || fail "CB does not have thre
 grep -q "no train split here" boolq.log || fail "BoolQ does not say where its train examples came from"
 grep -q "label words 'choice 1', 'choice 2'" copa.log || fail "COPA's candidates are not its choices"
 note "rte, cb, boolq and copa on the tiny decoder"
+
+# --steps 0: zero-shot only; the test accuracy is the zero-shot one.
+"$SST2" "${tiny[@]}" --task cb --steps 0 --out zero >zero.log 2>&1 || { cat zero.log; fail "--steps 0 failed"; }
+grep -q "zero-shot only (--steps 0)" zero.log || { cat zero.log; fail "--steps 0: no summary"; }
+python3 -c 'import json; r = json.load(open("zero/run.json"))["result"]; assert r["test_accuracy"] == r["zero_shot_test_accuracy"], r' ||
+  fail "--steps 0: the test accuracy is not the zero-shot one"
 
 # Kill after two logged steps, resume, compare with the uninterrupted run.
 "$SST2" "${tiny[@]}" --task copa --steps 6 --out A >A.log 2>&1 || { cat A.log; fail "the uninterrupted COPA run failed"; }

@@ -107,7 +107,7 @@ Sst2Data load_sst2(const TrainOptions& o) {
 namespace sst2 {
 
 Sst2Data load_data(const TrainOptions& o) {
-  return o.task == "sst2" ? load_sst2(o) : load_task_data(o, find_task(o.task));
+  return o.task == "sst2" ? load_sst2(o) : load_task_data(o, task_spec(o));
 }
 
 }  // namespace sst2

@@ -59,6 +59,10 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                              "protocol, test = up to 1,000 examples of the task's val.jsonl)",
                              sst2::task_names()))
       ->capture_default_str();
+  cmd.add_option("--task-file", o.task_file,
+                 "your own task: a JSON file naming its JSONL data, a template with {field}s and "
+                 "either label_words (classification) or choices_field (multiple choice); see "
+                 "examples/sst2/README.md, \"Your own task\"");
   cmd.add_option("--data", o.data_dir,
                  "SST-2 folder (with k-shot/ or glue/), or a folder of train/dev/test.tsv "
                  "(kshot) or of GLUE's train/dev.tsv (sampled); for another --task, the folder "
@@ -306,6 +310,11 @@ int main(int argc, char** argv) {
                    "\"$(tools/fetch_default_model.sh)\")\n",
                    kProgram);
       return 2;
+    }
+    if (!o.task_file.empty() && !r) {
+      // The run keeps the file's absolute path (--resume from anywhere) and its name.
+      o.task_file = fs::absolute(o.task_file);
+      o.task = sst2::load_task_file(o.task_file).name;
     }
     if (o.out_dir.empty()) {
       if (r) {

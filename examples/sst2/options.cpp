@@ -7,6 +7,7 @@
 #include "mezo/error.hpp"
 #include "mezo/model/peft.hpp"
 #include "optimizer_choice.hpp"
+#include "task_data.hpp"
 #include "tasks.hpp"
 
 namespace sst2 {
@@ -26,6 +27,7 @@ nlohmann::json to_json(const TrainOptions& o) {
   return {
       {"model_dir", o.model_dir.string()},
       {"task", o.task},
+      {"task_file", o.task_file.string()},
       {"data_dir", o.data_dir.string()},
       {"protocol", o.protocol},
       {"k", o.k},
@@ -70,6 +72,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   TrainOptions o;
   o.model_dir = j.at("model_dir").get<std::string>();
   o.task = j.value("task", o.task);  // newer: every run before it was SST-2
+  o.task_file = j.value("task_file", std::string());
   o.data_dir = j.at("data_dir").get<std::string>();
   o.k = j.at("k");
   o.data_seed = j.at("data_seed");
@@ -118,8 +121,10 @@ mezo::ModelOptions model_options(const TrainOptions& o) {
 }
 
 void validate(const TrainOptions& o) {
+  if (o.was_given("--task") && o.was_given("--task-file"))
+    fail("--task names a built-in task and --task-file defines one: give one or the other");
   if (o.task != "sst2") {
-    find_task(o.task);  // throws, listing the tasks, for an unknown one
+    if (o.task_file.empty()) find_task(o.task);  // throws, listing the tasks, for an unknown one
     if (o.protocol == "kshot" || o.was_given("--k"))
       fail(fmt::format("--task {} uses the sampled protocol (--num-train/--num-dev); k-shot "
                        "splits are SST-2's",
@@ -202,7 +207,7 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t mode
                        o.task));
     o.protocol = "sampled";
     set("--data", o.data_dir, std::filesystem::path("../shared/data"));
-    set("--num-dev", o.num_dev, find_task(o.task).num_dev);
+    set("--num-dev", o.num_dev, task_spec(o).num_dev);
     set("--max-length", o.prompt.max_length,
         static_cast<int>(std::min<std::int64_t>(kTaskMaxLength, model_max_length)));
   }

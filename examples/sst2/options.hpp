@@ -35,6 +35,8 @@ struct TrainOptions {
   // "sst2", or another of the paper's tasks (tasks.hpp: rte, cb, boolq, ...),
   // which take causal LMs, the sampled protocol and their own template.
   std::string task = "sst2";
+  // The user's own task (tasks.hpp load_task_file); then task is its name.
+  std::filesystem::path task_file;
   // SST-2's folder; for another --task, the folder holding superglue/
   // (apply_defaults: ../shared/data unless --data is given).
   std::filesystem::path data_dir = "../shared/data/SST-2";

@@ -7,6 +7,7 @@
 #include "encoder_scorers.hpp"
 #include "masked_prompt.hpp"
 #include "rendered_prompt.hpp"
+#include "task_data.hpp"
 #include "tasks.hpp"
 #include "mezo/error.hpp"
 #include "mezo/model/masked_lm.hpp"
@@ -46,7 +47,7 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
   // Any id in the vocabulary pads: causal attention never reaches padding.
   const std::int32_t pad = std::max(tokenizer.special_tokens().pad, 0);
   if (o.task != "sst2") {
-    const TaskSpec& spec = find_task(o.task);
+    const TaskSpec spec = task_spec(o);
     auto prompt = std::make_unique<RenderedPrompt>(
         tokenizer, fmt::format("the MeZO paper's {} template", spec.name), spec.answers,
         o.prompt.max_length);

@@ -55,23 +55,35 @@ std::vector<Example> read_task_file(const fs::path& path, const TaskSpec& spec) 
   return out;
 }
 
+TaskSpec task_spec(const TrainOptions& o) {
+  return o.task_file.empty() ? find_task(o.task) : load_task_file(o.task_file);
+}
+
 Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
+  // Where train and test come from: a task file's own files, else the
+  // task's folder; no separate train file: test is drawn from the one file first.
+  const bool own_files = !spec.train_file.empty();
   const fs::path folder = o.data_dir / spec.folder;
-  const auto val = read_task_file(folder / "val.jsonl", spec);
+  const fs::path test_file = own_files ? (spec.test_file.empty() ? spec.train_file : spec.test_file)
+                                       : folder / "val.jsonl";
+  const bool has_train = own_files ? !spec.test_file.empty() : spec.has_train;
+  const fs::path train_file = own_files ? spec.train_file : folder / "train.jsonl";
+  const auto val = read_task_file(test_file, spec);
   const auto val_order = mezo::numpy_permutation(val.size(), o.data_seed);
   Sst2Data data;
   std::vector<Example> pool;
   std::string pool_name;
-  if (spec.has_train) {
-    pool = read_task_file(folder / "train.jsonl", spec);
-    pool_name = "train.jsonl";
+  if (has_train) {
+    pool = read_task_file(train_file, spec);
+    pool_name = train_file.filename().string();
     data.test = pick(val, val_order, 0, std::min(kTestExamples, val.size()));
   } else {
     // Test first, then the rest of val.jsonl is the train pool.
     const std::size_t test = std::min(kTestExamples, val.size() / 2);
     data.test = pick(val, val_order, 0, test);
     pool = pick(val, val_order, test, val.size());
-    pool_name = fmt::format("the {} val.jsonl examples not in test", pool.size());
+    pool_name = fmt::format("the {} {} examples not in test", pool.size(),
+                            test_file.filename().string());
   }
   const auto order = mezo::numpy_permutation(pool.size(), o.data_seed);
   const std::size_t drawn = std::min(pool.size(), static_cast<std::size_t>(o.num_train) +
@@ -87,11 +99,11 @@ Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   data.dev = pick(pool, order, drawn - o.num_dev, drawn);
   data.description = fmt::format("{} sampled {}+{} seed={} from {}{}", spec.name,
                                  data.train.size(), data.dev.size(), o.data_seed, pool_name,
-                                 spec.has_train ? "" : " (no train split here)");
+                                 has_train ? "" : " (no train split here)");
   std::fprintf(stderr, "%s: %zu train + %zu dev examples from %s, %zu test from %s\n",
                spec.name.c_str(), data.train.size(), data.dev.size(),
-               (spec.has_train ? (folder / "train.jsonl").string() : pool_name).c_str(),
-               data.test.size(), (folder / "val.jsonl").string().c_str());
+               (has_train ? train_file.string() : pool_name).c_str(), data.test.size(),
+               test_file.string().c_str());
   return data;
 }
 

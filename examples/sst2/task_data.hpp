@@ -20,7 +20,12 @@ namespace sst2 {
 
 // Throws mezo::Error naming the file, line and field of a bad row, or the
 // missing file; or when no training example is left after the dev examples.
+// A task file's task (TaskSpec::train_file) reads its own files, by the same
+// rules: test_file as val.jsonl, or none (test drawn from train_file first).
 Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec);
+
+// The run's task: the built-in one --task names, or --task-file's.
+TaskSpec task_spec(const TrainOptions& o);
 
 // The examples of a JSONL file rendered by `spec`, in file order. Throws
 // mezo::Error (invalid_format) naming the file, line and what is wrong.

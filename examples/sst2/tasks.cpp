@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+
 #include "mezo/error.hpp"
 
 namespace sst2 {
@@ -154,17 +156,59 @@ void render_copa(const json& row, std::vector<Example>& out) {
   out.push_back(std::move(e));
 }
 
+// "{field}" in `text` replaced by the row's field (a string as it is, a
+// number or boolean as JSON writes it).
+std::string fill_template(const std::string& text, const json& row) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t open = text.find('{', i);
+    if (open == std::string::npos) {
+      out += text.substr(i);
+      break;
+    }
+    const std::size_t close = text.find('}', open);
+    out += text.substr(i, open - i);
+    const std::string name = text.substr(open + 1, close - open - 1);
+    const json& value = member(row, name.c_str());
+    if (value.is_string()) {
+      out += value.get<std::string>();
+    } else if (value.is_number() || value.is_boolean()) {
+      out += value.dump();
+    } else {
+      throw FieldError(fmt::format("field \"{}\" (the template's {{{}}}) is not text", name, name));
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+// A label value as the task file's label_words keys spell it.
+std::string label_key(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_integer() || value.is_boolean()) return value.dump();
+  throw FieldError("the label is not a string, an integer or true/false");
+}
+
 }  // namespace
 
 const std::vector<TaskSpec>& task_specs() {
+  // name, folder, has_train, answers, render, num_dev
+  const auto builtin = [](const char* name, const char* folder, bool has_train,
+                          std::vector<std::string> answers, void (*render)(const json&, std::vector<Example>&),
+                          int num_dev) {
+    TaskSpec spec;
+    spec.name = name, spec.folder = folder, spec.has_train = has_train;
+    spec.answers = std::move(answers), spec.render = render, spec.num_dev = num_dev;
+    return spec;
+  };
   static const std::vector<TaskSpec> specs = {
-      {"rte", "superglue/RTE", true, {"Yes", "No"}, render_rte},
-      {"cb", "superglue/CB", true, {"Yes", "No", "Maybe"}, render_cb, 100},
-      {"boolq", "superglue/BoolQ", false, {"Yes", "No"}, render_boolq},
-      {"wsc", "superglue/WSC", true, {"No", "Yes"}, render_wsc, 100},
-      {"wic", "superglue/WiC", false, {"No", "Yes"}, render_wic, 100},
-      {"multirc", "superglue/MultiRC", true, {"No", "Yes"}, render_multirc},
-      {"copa", "superglue/COPA", true, {"choice 1", "choice 2"}, render_copa, 100},
+      builtin("rte", "superglue/RTE", true, {"Yes", "No"}, render_rte, 500),
+      builtin("cb", "superglue/CB", true, {"Yes", "No", "Maybe"}, render_cb, 100),
+      builtin("boolq", "superglue/BoolQ", false, {"Yes", "No"}, render_boolq, 500),
+      builtin("wsc", "superglue/WSC", true, {"No", "Yes"}, render_wsc, 100),
+      builtin("wic", "superglue/WiC", false, {"No", "Yes"}, render_wic, 100),
+      builtin("multirc", "superglue/MultiRC", true, {"No", "Yes"}, render_multirc, 500),
+      builtin("copa", "superglue/COPA", true, {"choice 1", "choice 2"}, render_copa, 100),
   };
   return specs;
 }
@@ -181,6 +225,108 @@ const TaskSpec& find_task(std::string_view name) {
   throw mezo::Error(mezo::ErrorCode::invalid_argument,
                     fmt::format("--task {}: unknown task; the built-in tasks are {}", name,
                                 task_names()));
+}
+
+}  // namespace sst2
+
+namespace sst2 {
+
+TaskSpec load_task_file(const std::filesystem::path& path) {
+  const auto fail = [&](const std::string& message) -> void {
+    throw mezo::Error(mezo::ErrorCode::invalid_argument,
+                      fmt::format("--task-file {}: {}", path.string(), message));
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw mezo::Error(mezo::ErrorCode::io,
+                      fmt::format("--task-file {}: cannot read it", path.string()));
+  }
+  // ordered_json: the label words keep the file's order (the candidates' order).
+  const auto file = nlohmann::ordered_json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (file.is_discarded() || !file.is_object()) fail("not a JSON object");
+  const auto text = [&](const char* key, bool required) -> std::string {
+    if (!file.contains(key)) {
+      if (required) fail(fmt::format("missing \"{}\"", key));
+      return {};
+    }
+    if (!file.at(key).is_string() || file.at(key).get<std::string>().empty())
+      fail(fmt::format("\"{}\" must be a non-empty string", key));
+    return file.at(key).get<std::string>();
+  };
+  TaskSpec spec;
+  spec.name = text("name", true);
+  if (spec.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+    fail(fmt::format("\"name\" '{}' may hold only a-z, 0-9, _ and -", spec.name));
+  if (spec.name == "sst2" || std::any_of(task_specs().begin(), task_specs().end(),
+                                         [&](const TaskSpec& t) { return t.name == spec.name; }))
+    fail(fmt::format("\"name\" '{}' is a built-in task's; choose another", spec.name));
+  const std::filesystem::path folder = path.parent_path();
+  spec.train_file = folder / text("train", true);
+  if (const std::string test = text("test", false); !test.empty()) spec.test_file = folder / test;
+  const std::string prompt = text("template", true);
+  for (std::size_t open = prompt.find('{'); open != std::string::npos;
+       open = prompt.find('{', open + 1)) {
+    const std::size_t close = prompt.find('}', open);
+    if (close == std::string::npos || close == open + 1)
+      fail(fmt::format("\"template\" has a '{{' at byte {} without a field name and '}}'", open));
+  }
+  if (file.contains("num_dev")) {
+    if (!file.at("num_dev").is_number_integer() || file.at("num_dev").get<int>() < 1)
+      fail("\"num_dev\" must be an integer >= 1");
+    spec.num_dev = file.at("num_dev").get<int>();
+  }
+  const bool has_labels = file.contains("label_words"), has_choices = file.contains("choices_field");
+  if (has_labels == has_choices)
+    fail("give \"label_words\" (classification) or \"choices_field\" (multiple choice), one of "
+         "the two");
+  if (has_labels) {
+    const std::string label_field = text("label_field", true);
+    const auto& words = file.at("label_words");
+    if (!words.is_object() || words.size() < 2)
+      fail("\"label_words\" must map each label value to its text, for 2 labels or more");
+    std::vector<std::string> keys, appended;
+    for (const auto& [key, word] : words.items()) {
+      if (!word.is_string() || word.get<std::string>().empty())
+        fail(fmt::format("label_words[\"{}\"] must be a non-empty string", key));
+      keys.push_back(key);
+      appended.push_back(word.get<std::string>());
+    }
+    spec.answers = appended;
+    spec.render = [prompt, label_field, keys, appended](const json& row, std::vector<Example>& out) {
+      const std::string key = label_key(member(row, label_field.c_str()));
+      const auto it = std::find(keys.begin(), keys.end(), key);
+      if (it == keys.end()) {
+        throw FieldError(fmt::format("field \"{}\" is {}, not a key of the task file's label_words",
+                                     label_field, key));
+      }
+      out.push_back(classification(fill_template(prompt, row), appended,
+                                   static_cast<std::int32_t>(it - keys.begin())));
+    };
+    return spec;
+  }
+  const std::string choices_field = text("choices_field", true);
+  const std::string answer_field = text("answer_field", true);
+  if (!file.contains("num_choices") || !file.at("num_choices").is_number_integer() ||
+      file.at("num_choices").get<int>() < 2)
+    fail("\"num_choices\" must be an integer >= 2 (every row has that many choices)");
+  const int count = file.at("num_choices").get<int>();
+  for (int k = 1; k <= count; ++k) spec.answers.push_back(fmt::format("choice {}", k));
+  spec.render = [prompt, choices_field, answer_field, count](const json& row,
+                                                             std::vector<Example>& out) {
+    const json& list = member(row, choices_field.c_str());
+    if (!list.is_array() || list.size() != static_cast<std::size_t>(count)) {
+      throw FieldError(fmt::format("field \"{}\" is not an array of {} choices (num_choices)",
+                                   choices_field, count));
+    }
+    const std::string filled = fill_template(prompt, row);
+    Example e{strip_spaces(filled), int_field(row, answer_field.c_str(), count), {}};
+    for (const json& choice : list) {
+      if (!choice.is_string()) throw FieldError(fmt::format("a choice in \"{}\" is not text", choices_field));
+      e.verbalized.push_back(strip_spaces(filled + choice.get<std::string>()));
+    }
+    out.push_back(std::move(e));
+  };
+  return spec;
 }
 
 }  // namespace sst2

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -29,12 +30,16 @@ struct TaskSpec {
   // Appends the examples of one JSONL row (MultiRC: one per answer option of
   // every question of the passage). Throws FieldError for a missing or
   // mistyped field.
-  void (*render)(const nlohmann::json& row, std::vector<Example>& out);
+  std::function<void(const nlohmann::json& row, std::vector<Example>& out)> render;
   // The dev examples a run draws unless --num-dev says otherwise: 500, or 100
   // where the train pool is small (the paper's script uses 100 for CB and
   // COPA; WSC and WiC get 100 here too, where 500 would leave 54 and no
   // training examples).
   int num_dev = 500;
+  // A task file's (load_task_file): its JSONL files, in place of folder. An
+  // empty test_file: test is drawn from train_file first, as for a task
+  // without a train split.
+  std::filesystem::path train_file, test_file;
 };
 
 // A row without a field the task needs, or with one of another type.
@@ -48,5 +53,13 @@ const std::vector<TaskSpec>& task_specs();
 const TaskSpec& find_task(std::string_view name);
 // "sst2, rte, cb, ...": what --task accepts.
 std::string task_names();
+
+// The user's own task, from a JSON task file (format in examples/sst2/README.md,
+// "Your own task"): a name, JSONL files (paths relative to the task file), a
+// template whose {field}s are filled from each row, and either label_words
+// (classification: the row's label_field value → the text after the prompt)
+// or choices_field / answer_field / num_choices (multiple choice: the row's
+// own candidates). Throws mezo::Error naming the file and the key at fault.
+TaskSpec load_task_file(const std::filesystem::path& path);
 
 }  // namespace sst2

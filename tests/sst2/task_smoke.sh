@@ -7,6 +7,7 @@
 #  - --steps 0 evaluates zero-shot only;
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
 #    uninterrupted run does (the task's data and prompts are rebuilt the same);
+#  - --task-file: the user's own classification and multiple-choice data;
 #  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE
 #    and COPA;
 #  - what --task refuses: an unknown task, a masked LM, --template, k-shot, a
@@ -56,6 +57,34 @@ wait $pid 2>/dev/null || true
 "$SST2" train --resume --out B >>B.log 2>&1 || { cat B.log; fail "--resume of the COPA run failed"; }
 same_runs 6 A B
 note "a killed COPA run resumes bit for bit"
+
+# Your own task (--task-file): SST-2 rows as JSONL with a template of your own,
+# and a multiple-choice file; the run resumes from another folder.
+python3 - "$SHARED/SST-2/glue/train.tsv" <<'PY'
+import json, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1], encoding="utf-8")][1:121]
+with open("reviews.jsonl", "w") as f:
+    for text, label in rows:
+        f.write(json.dumps({"sentence": text.strip(), "label": int(label)}) + "\n")
+json.dump({"name": "reviews", "train": "reviews.jsonl", "template": "Review: {sentence}\nSentiment:",
+           "label_field": "label", "label_words": {"0": " negative", "1": " positive"}}, open("reviews.json", "w"))
+with open("pick.jsonl", "w") as f:
+    for i in range(60):
+        f.write(json.dumps({"q": f"Which is {i % 3}?", "options": [" zero", " one", " two"], "answer": i % 3}) + "\n")
+json.dump({"name": "pick", "train": "pick.jsonl", "template": "Q: {q}\nA:", "choices_field": "options",
+           "answer_field": "answer", "num_choices": 3, "num_dev": 8}, open("pick.json", "w"))
+PY
+"$SST2" train --model "$FIXTURE" --task-file reviews.json --num-train 32 --num-dev 16 --steps 4 --eval-every 2 \
+  --threads 1 --out own >own.log 2>&1 || { cat own.log; fail "--task-file reviews.json failed"; }
+grep -q "^reviews sampled 32+16 seed=42 from the 60 reviews.jsonl examples not in test" own.log ||
+  { cat own.log; fail "--task-file: no summary"; }
+grep -q "label words ' negative', ' positive'" own.log || { cat own.log; fail "--task-file: label words"; }
+(cd own && "$SST2" train --resume --out . >>../own.log 2>&1) || { cat own.log; fail "--task-file: --resume from the run folder"; }
+"$SST2" train --model "$FIXTURE" --task-file pick.json --steps 2 --eval-every 2 --threads 1 --out pick >pick.log 2>&1 ||
+  { cat pick.log; fail "--task-file pick.json failed"; }
+grep -q "label words 'choice 1', 'choice 2', 'choice 3'" pick.log || { cat pick.log; fail "--task-file: choices"; }
+expect_error both_tasks "give one or the other" train --model "$FIXTURE" --task rte --task-file pick.json --out E0
+note "--task-file: classification and multiple choice"
 
 # Real width: hidden 384, the embedding 19.3M elements.
 "$SST2" random-model --arch llama --tokenizer "$SHARED/tokenizers/roberta-base" --out wide --hidden 384 \

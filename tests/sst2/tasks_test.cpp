@@ -199,3 +199,101 @@ TEST(RenderedPrompt, ACandidateThatChangesThePromptsTokensIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// A task file and its data in a fresh folder.
+class TaskFile : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / "task_file_test";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+    return dir_ / name;
+  }
+  std::string error(const std::string& json) {
+    return mezo_test::error_of([&] { sst2::load_task_file(write("task.json", json)); },
+                               mezo::ErrorCode::invalid_argument);
+  }
+  fs::path dir_;
+};
+
+TEST_F(TaskFile, ClassificationFillsTheTemplateAndKeepsTheLabelWordsOrder) {
+  const auto spec = sst2::load_task_file(write("task.json", R"({
+    "name": "reviews", "train": "train.jsonl", "template": "Review: {text} ({stars} stars)\nSentiment:",
+    "label_field": "label", "label_words": {"pos": " positive", "neg": " negative"}})"));
+  EXPECT_EQ(spec.name, "reviews");
+  EXPECT_EQ(spec.answers, (std::vector<std::string>{" positive", " negative"}));
+  EXPECT_EQ(spec.train_file, dir_ / "train.jsonl");
+  EXPECT_TRUE(spec.test_file.empty());
+  std::vector<sst2::Example> out;
+  spec.render(nlohmann::json::parse(R"({"text": "Fine.", "stars": 4, "label": "neg"})"), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].text, "Review: Fine. (4 stars)\nSentiment:");
+  EXPECT_EQ(out[0].verbalized, (std::vector<std::string>{"Review: Fine. (4 stars)\nSentiment: positive",
+                                                         "Review: Fine. (4 stars)\nSentiment: negative"}));
+  EXPECT_EQ(out[0].label, 1);
+  EXPECT_THROW(spec.render(nlohmann::json::parse(R"({"text": "x", "stars": 1, "label": "meh"})"), out),
+               sst2::FieldError);
+  EXPECT_THROW(spec.render(nlohmann::json::parse(R"({"stars": 1, "label": "pos"})"), out),
+               sst2::FieldError);
+}
+
+TEST_F(TaskFile, MultipleChoiceTakesEachRowsChoices) {
+  const auto spec = sst2::load_task_file(write("task.json", R"({
+    "name": "capitals", "train": "train.jsonl", "test": "test.jsonl", "template": "Q: {q}\nA:",
+    "choices_field": "options", "answer_field": "answer", "num_choices": 3, "num_dev": 4})"));
+  EXPECT_EQ(spec.answers, (std::vector<std::string>{"choice 1", "choice 2", "choice 3"}));
+  EXPECT_EQ(spec.test_file, dir_ / "test.jsonl");
+  EXPECT_EQ(spec.num_dev, 4);
+  std::vector<sst2::Example> out;
+  spec.render(nlohmann::json::parse(R"({"q": "France?", "options": [" Paris", " Rome", " Oslo"], "answer": 0})"), out);
+  EXPECT_EQ(out[0].verbalized[2], "Q: France?\nA: Oslo");
+  EXPECT_EQ(out[0].label, 0);
+  EXPECT_THROW(spec.render(nlohmann::json::parse(R"({"q": "x", "options": [" a", " b"], "answer": 0})"), out),
+               sst2::FieldError);
+  EXPECT_THROW(spec.render(nlohmann::json::parse(R"({"q": "x", "options": [" a", " b", " c"], "answer": 3})"), out),
+               sst2::FieldError);
+}
+
+TEST_F(TaskFile, ABadTaskFileNamesTheKeyAtFault) {
+  const std::string base = R"("name": "t", "train": "train.jsonl", "template": "{x}")";
+  EXPECT_CONTAINS(error("[1]"), "not a JSON object");
+  EXPECT_CONTAINS(error(R"({"train": "a", "template": "b", "label_field": "l", "label_words": {"0": "a", "1": "b"}})"),
+                  "missing \"name\"");
+  EXPECT_CONTAINS(error("{" + base + "}"), "give \"label_words\" (classification) or \"choices_field\"");
+  EXPECT_CONTAINS(error("{" + base + R"(, "label_field": "l", "label_words": {"0": "a"}})"),
+                  "for 2 labels or more");
+  EXPECT_CONTAINS(error(R"({"name": "t", "train": "a", "template": "oops {x", "label_field": "l",
+                           "label_words": {"0": "a", "1": "b"}})"),
+                  "without a field name");
+  EXPECT_CONTAINS(error(R"({"name": "rte", "train": "a", "template": "{x}", "label_field": "l",
+                           "label_words": {"0": "a", "1": "b"}})"),
+                  "is a built-in task's");
+  EXPECT_CONTAINS(error("{" + base + R"(, "choices_field": "c", "answer_field": "a"})"),
+                  "\"num_choices\" must be an integer >= 2");
+  EXPECT_CONTAINS(mezo_test::error_of([&] { sst2::load_task_file(dir_ / "none.json"); },
+                                      mezo::ErrorCode::io),
+                  "cannot read it");
+}
+
+TEST_F(TaskFile, DataComeFromItsOwnFilesWithTestDrawnFirstWithoutATestFile) {
+  std::string rows;
+  for (int i = 0; i < 40; ++i) rows += fmt::format(R"({{"x": "r{}", "l": {}}})", i, i % 2) + "\n";
+  write("train.jsonl", rows);
+  const auto spec = sst2::load_task_file(write("task.json", R"({"name": "t", "train": "train.jsonl",
+      "template": "{x}", "label_field": "l", "label_words": {"0": " a", "1": " b"}})"));
+  sst2::TrainOptions o;
+  o.num_train = 10;
+  o.num_dev = 5;
+  const auto data = sst2::load_task_data(o, spec);
+  EXPECT_EQ(data.test.size(), 20u);  // half of the one file
+  EXPECT_EQ(data.train.size(), 10u);
+  EXPECT_EQ(data.dev.size(), 5u);
+  EXPECT_CONTAINS(data.description, "not in test");
+}
+
+}  // namespace

@@ -27,6 +27,13 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+// `text` on one line: newlines as \n (a task's template has them).
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (const char c : text) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return out;
+}
+
 }  // namespace
 
 void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
@@ -40,7 +47,7 @@ void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, c
                static_cast<unsigned long long>(trainable_parameters),
                static_cast<unsigned long long>(model.params().num_elements()), task.scorer->name(),
                train_examples, dev_examples, test_examples, data.description.c_str());
-  std::fprintf(stderr, "prompt '%s', label words '%s'\n", o.prompt.template_text.c_str(),
+  std::fprintf(stderr, "prompt '%s', label words '%s'\n", one_line(o.prompt.template_text).c_str(),
                fmt::format("{}", fmt::join(o.prompt.label_words, "', '")).c_str());
   if (o.optimizer != "zo-sgd") {
     std::fprintf(stderr, "optimizer %s: lr %g, eps %g, %d forwards a step\n", o.optimizer.c_str(),

@@ -49,7 +49,7 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
   if (o.task != "sst2") {
     const TaskSpec spec = task_spec(o);
     auto prompt = std::make_unique<RenderedPrompt>(
-        tokenizer, fmt::format("the MeZO paper's {} template", spec.name), spec.answers,
+        tokenizer, spec.template_description, spec.answers,
         o.prompt.max_length);
     auto scorer = make_per_example_scorer(model, spec.answers.size(), pad);
     return {std::move(prompt), std::move(scorer)};

@@ -99,7 +99,9 @@ Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   data.dev = pick(pool, order, drawn - o.num_dev, drawn);
   data.description = fmt::format("{} sampled {}+{} seed={} from {}{}", spec.name,
                                  data.train.size(), data.dev.size(), o.data_seed, pool_name,
-                                 has_train ? "" : " (no train split here)");
+                                 has_train  ? ""
+                                 : own_files ? " (test drawn from the same file)"
+                                             : " (no train split here)");
   std::fprintf(stderr, "%s: %zu train + %zu dev examples from %s, %zu test from %s\n",
                spec.name.c_str(), data.train.size(), data.dev.size(),
                (has_train ? train_file.string() : pool_name).c_str(), data.test.size(),

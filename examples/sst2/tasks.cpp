@@ -198,6 +198,7 @@ const std::vector<TaskSpec>& task_specs() {
                           int num_dev) {
     TaskSpec spec;
     spec.name = name, spec.folder = folder, spec.has_train = has_train;
+    spec.template_description = fmt::format("the MeZO paper's {} template", name);
     spec.answers = std::move(answers), spec.render = render, spec.num_dev = num_dev;
     return spec;
   };
@@ -264,6 +265,7 @@ TaskSpec load_task_file(const std::filesystem::path& path) {
   spec.train_file = folder / text("train", true);
   if (const std::string test = text("test", false); !test.empty()) spec.test_file = folder / test;
   const std::string prompt = text("template", true);
+  spec.template_description = prompt;
   for (std::size_t open = prompt.find('{'); open != std::string::npos;
        open = prompt.find('{', open + 1)) {
     const std::size_t close = prompt.find('}', open);

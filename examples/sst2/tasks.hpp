@@ -21,6 +21,9 @@ namespace sst2 {
 struct TaskSpec {
   std::string name;    // as --task takes it: "rte"
   std::string folder;  // under the data folder: "superglue/RTE"
+  // How reports name the prompt: "the MeZO paper's rte template", or a task
+  // file's template itself.
+  std::string template_description;
   // train.jsonl exists upstream and here; without it, train and dev are drawn
   // from val.jsonl, disjoint from the test examples (see task_data.hpp).
   bool has_train = true;

@@ -76,9 +76,10 @@ json.dump({"name": "pick", "train": "pick.jsonl", "template": "Q: {q}\nA:", "cho
 PY
 "$SST2" train --model "$FIXTURE" --task-file reviews.json --num-train 32 --num-dev 16 --steps 4 --eval-every 2 \
   --threads 1 --out own >own.log 2>&1 || { cat own.log; fail "--task-file reviews.json failed"; }
-grep -q "^reviews sampled 32+16 seed=42 from the 60 reviews.jsonl examples not in test" own.log ||
+grep -q "^reviews sampled 32+16 seed=42 from the 60 reviews.jsonl examples not in test (test drawn from the same file)" own.log ||
   { cat own.log; fail "--task-file: no summary"; }
-grep -q "label words ' negative', ' positive'" own.log || { cat own.log; fail "--task-file: label words"; }
+grep -qF "prompt 'Review: {sentence}\nSentiment:', label words ' negative', ' positive'" own.log ||
+  { cat own.log; fail "--task-file: template and label words"; }
 (cd own && "$SST2" train --resume --out . >>../own.log 2>&1) || { cat own.log; fail "--task-file: --resume from the run folder"; }
 "$SST2" train --model "$FIXTURE" --task-file pick.json --steps 2 --eval-every 2 --threads 1 --out pick >pick.log 2>&1 ||
   { cat pick.log; fail "--task-file pick.json failed"; }

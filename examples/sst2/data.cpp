@@ -25,13 +25,13 @@ bool has(const fs::path& dir, std::initializer_list<const char*> files) {
   return true;
 }
 
-Sst2Data read_split(const fs::path& dir, std::string description) {
+RunData read_split(const fs::path& dir, std::string description) {
   return {to_examples(mezo::read_labeled_tsv(dir / "train.tsv")),
           to_examples(mezo::read_labeled_tsv(dir / "dev.tsv")),
           to_examples(mezo::read_labeled_tsv(dir / "test.tsv")), std::move(description)};
 }
 
-Sst2Data load_kshot(const TrainOptions& o) {
+RunData load_kshot(const TrainOptions& o) {
   const std::string name = fmt::format("{}-{}", o.k, o.data_seed);
   const std::string description = fmt::format("k={} seed={}", o.k, o.data_seed);
   for (const fs::path& dir : {o.data_dir / "k-shot" / name, o.out_dir / "data" / name}) {
@@ -62,7 +62,7 @@ std::string tsv(const std::vector<mezo::LabeledExample>& all,
   return out;
 }
 
-Sst2Data load_sampled(const TrainOptions& o) {
+RunData load_sampled(const TrainOptions& o) {
   const std::string name = fmt::format("sampled-{}-{}-{}", o.num_train, o.num_dev, o.data_seed);
   const std::string description =
       fmt::format("sampled {}+{} seed={}", o.num_train, o.num_dev, o.data_seed);
@@ -98,15 +98,11 @@ Sst2Data load_sampled(const TrainOptions& o) {
 
 }  // namespace
 
-Sst2Data load_sst2(const TrainOptions& o) {
+RunData load_sst2(const TrainOptions& o) {
   return o.protocol == "sampled" ? load_sampled(o) : load_kshot(o);
 }
 
-}  // namespace sst2
-
-namespace sst2 {
-
-Sst2Data load_data(const TrainOptions& o) {
+RunData load_data(const TrainOptions& o) {
   return o.task == "sst2" ? load_sst2(o) : load_task_data(o, task_spec(o));
 }
 

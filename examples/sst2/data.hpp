@@ -19,16 +19,17 @@
 
 namespace sst2 {
 
-struct Sst2Data {
+// The examples of a run (SST-2's, or another --task's: task_data.hpp).
+struct RunData {
   std::vector<Example> train, dev, test;
   std::string description;  // "k=16 seed=42", "sampled 1000+500 seed=42"
 };
 
 // Throws mezo::Error naming the folder and what it lacks, or the file at fault.
 // In an MPI job, call it on rank 0 first: it may write the split.
-Sst2Data load_sst2(const TrainOptions& o);
+RunData load_sst2(const TrainOptions& o);
 
 // load_sst2 for --task sst2, else load_task_data (task_data.hpp).
-Sst2Data load_data(const TrainOptions& o);
+RunData load_data(const TrainOptions& o);
 
 }  // namespace sst2

@@ -93,7 +93,7 @@ int export_run(const ExportOptions& e) {
   const auto tokenizer = mezo::load_tokenizer(e.to);
   const auto exported = mezo::load_model(e.to, model_options(o));
   const Task task = make_task(*exported, *tokenizer, o);
-  const Sst2Data data = load_data(o);
+  const RunData data = load_data(o);
   // As many test examples as the run evaluated (--max-eval-examples), to compare.
   const auto test = encode_all(data.test, *task.prompt, o.max_eval_examples);
   const double accuracy_of_file = accuracy(*task.scorer, test);

@@ -37,7 +37,7 @@ std::string one_line(const std::string& text) {
 }  // namespace
 
 void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
-                      std::uint64_t trainable_parameters, const Sst2Data& data,
+                      std::uint64_t trainable_parameters, const RunData& data,
                       std::size_t train_examples, std::size_t dev_examples,
                       std::size_t test_examples) {
   std::fprintf(stderr,
@@ -74,6 +74,8 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
           {"test_accuracy", summary.test_accuracy},
           {"test_answered", summary.test_answered},
           {"test_gold", summary.test_gold},
+          {"test_examples", summary.test_examples},
+          {"data", summary.data},
           {"steps", state.steps_done},
           {"peft", o.peft},
           {"trainable_parameters", summary.trainable_parameters},
@@ -83,7 +85,7 @@ nlohmann::json result_json(const TrainOptions& o, const RunState& state,
           {"peak_rss_mib", peak_rss_mib()}};
 }
 
-void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
+void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
                    const RunState& state, const RunSummary& summary) {
   // A --resume of a finished run takes no steps: it has no speed to report.
   const std::string speed =

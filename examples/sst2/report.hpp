@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "data.hpp"
@@ -18,6 +19,8 @@ struct RunSummary {
   double test_accuracy = 0.0;         // of the best-by-dev weights
   std::vector<double> test_answered;  // the share of the test set they answer with each label
   std::vector<double> test_gold;      // the share of the test set each label is right for
+  std::size_t test_examples = 0;
+  std::string data;  // RunData::description
   std::uint64_t trainable_parameters = 0;
   std::int64_t steps_this_session = 0;  // 0 when --resume reprints a finished run
   double steps_per_second = 0.0;        // this session
@@ -26,14 +29,14 @@ struct RunSummary {
 
 // Model, PEFT mode, trainable parameters, head and data sizes (stderr).
 void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
-                      std::uint64_t trainable_parameters, const Sst2Data& data,
+                      std::uint64_t trainable_parameters, const RunData& data,
                       std::size_t train_examples, std::size_t dev_examples,
                       std::size_t test_examples);
 
 nlohmann::json result_json(const TrainOptions& o, const RunState& state, const RunSummary& summary);
 
 // The summary on stdout: zero-shot, best dev, test of the best-by-dev weights, speed.
-void print_summary(const TrainOptions& o, const Sst2Data& data, const Task& task,
+void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
                    const RunState& state, const RunSummary& summary);
 
 }  // namespace sst2

@@ -59,7 +59,7 @@ TaskSpec task_spec(const TrainOptions& o) {
   return o.task_file.empty() ? find_task(o.task) : load_task_file(o.task_file);
 }
 
-Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
+RunData load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   // Where train and test come from: a task file's own files, else the
   // task's folder; no separate train file: test is drawn from the one file first.
   const bool own_files = !spec.train_file.empty();
@@ -70,7 +70,7 @@ Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   const fs::path train_file = own_files ? spec.train_file : folder / "train.jsonl";
   const auto val = read_task_file(test_file, spec);
   const auto val_order = mezo::numpy_permutation(val.size(), o.data_seed);
-  Sst2Data data;
+  RunData data;
   std::vector<Example> pool;
   std::string pool_name;
   if (has_train) {

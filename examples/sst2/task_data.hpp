@@ -22,7 +22,7 @@ namespace sst2 {
 // missing file; or when no training example is left after the dev examples.
 // A task file's task (TaskSpec::train_file) reads its own files, by the same
 // rules: test_file as val.jsonl, or none (test drawn from train_file first).
-Sst2Data load_task_data(const TrainOptions& o, const TaskSpec& spec);
+RunData load_task_data(const TrainOptions& o, const TaskSpec& spec);
 
 // The run's task: the built-in one --task names, or --task-file's.
 TaskSpec task_spec(const TrainOptions& o);

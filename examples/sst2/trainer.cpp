@@ -85,7 +85,7 @@ int train(const TrainOptions& cli, bool resume) {
 
   // Rank 0 writes a split the run folder lacks before the others look for it.
   if (!Cluster::root()) Cluster::barrier("data split");
-  const Sst2Data data = load_data(o);
+  const RunData data = load_data(o);
   if (Cluster::root()) Cluster::barrier("data split");
   if (o.was_given("--batch") && data.train.size() < static_cast<std::size_t>(o.batch_size)) {
     fail(
@@ -158,6 +158,8 @@ int train(const TrainOptions& cli, bool resume) {
   const RunSummary summary{.test_accuracy = test.accuracy,
                            .test_answered = test.answered,
                            .test_gold = label_shares(test_examples, task.scorer->num_labels()),
+                           .test_examples = test_examples.size(),
+                           .data = data.description,
                            .trainable_parameters = trainable.num_elements(),
                            .steps_this_session = record.state().steps_done - first_step,
                            .steps_per_second = steps_per_second,

@@ -80,7 +80,7 @@ class TaskData : public testing::Test {
     fs::create_directories((dir_ / name).parent_path());
     std::ofstream(dir_ / name, std::ios::binary) << text;
   }
-  sst2::Sst2Data load(const char* task) {
+  sst2::RunData load(const char* task) {
     return sst2::load_task_data(options_, sst2::find_task(task));
   }
   static std::set<std::string> texts(const std::vector<sst2::Example>& v) {

@@ -24,8 +24,12 @@
 #include <random>
 #include <vector>
 
+#include "mezo/ada_mezo.hpp"
+#include "mezo/fzoo.hpp"
+#include "mezo/optimizer.hpp"
 #include "mezo/params.hpp"
 #include "mezo/perturbation.hpp"
+#include "mezo/step.hpp"
 
 namespace {
 
@@ -228,6 +232,62 @@ void BM_MezoGaussianJournaledProbe(benchmark::State& state) {
   journaled_probe(state, &mezo::gaussian_perturbation);
 }
 
+// (c) What a whole mezo::step adds to its forwards: each optimizer's step
+// (mezo-sst2's defaults and perturbations, exact restore on) with a loss that
+// costs nothing, over as many weights as SmolLM2-135M, θ ~ N(0, 0.02²). The
+// step's time is then its parameter passes and journals alone; a real step's
+// "step / its forwards" ratio is 1 + this / (forwards × one forward's time).
+enum class StepMethod { zo_sgd, zo_sgd_rademacher, fzoo, ada_mezo };
+constexpr const char* kStepMethodNames[] = {"zo-sgd", "zo-sgd-rademacher", "fzoo", "ada-mezo"};
+constexpr std::int64_t kSmolLM2Elements = 134'515'008;
+
+std::unique_ptr<mezo::Optimizer> make_step_optimizer(StepMethod method,
+                                                     mezo::ExecutionOptions exec) {
+  switch (method) {
+    case StepMethod::fzoo:
+      return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{},
+                                          mezo::rademacher_perturbation(exec));
+    case StepMethod::ada_mezo:
+      return std::make_unique<mezo::AdaMezo>(mezo::AdaMezoConfig{},
+                                             mezo::rademacher_perturbation(exec));
+    case StepMethod::zo_sgd_rademacher:
+      return std::make_unique<mezo::ZoSgd>(mezo::ZoSgdConfig{},
+                                           mezo::rademacher_perturbation(exec));
+    case StepMethod::zo_sgd:
+      break;
+  }
+  return std::make_unique<mezo::ZoSgd>(mezo::ZoSgdConfig{}, mezo::gaussian_perturbation(exec));
+}
+
+void step_passes(benchmark::State& state, StepMethod method) {
+  const std::int64_t n = kSmolLM2Elements;
+  const int threads = static_cast<int>(state.range(0));
+  static std::vector<float> theta = [] {
+    std::vector<float> v(static_cast<std::size_t>(kSmolLM2Elements));
+    std::mt19937 gen(5);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    for (float& x : v) x = normal(gen);
+    return v;
+  }();
+  mezo::ParamSet params;
+  params.add("theta", theta.data(), static_cast<std::uint64_t>(n));
+  const auto optimizer = make_step_optimizer(method, {.num_threads = threads});
+  // Losses that differ from probe to probe (FZOO divides by their spread).
+  std::uint32_t calls = 0;
+  const auto loss = [&] { return 1.0f + 1e-3f * static_cast<float>(++calls % 7); };
+  std::uint64_t seed = 1;
+  benchmark::DoNotOptimize(mezo::step(params, *optimizer, loss, seed++));  // warm-up
+  std::uint64_t journaled = 0;
+  for (auto _ : state) {
+    const mezo::StepResult r = mezo::step(params, *optimizer, loss, seed++);
+    journaled = r.journal_entries;
+    benchmark::ClobberMemory();
+  }
+  state.counters["forwards"] = mezo::forwards_per_step(*optimizer);
+  state.counters["journaled"] = double(journaled) / double(n);
+  state.SetLabel(kStepMethodNames[static_cast<int>(method)]);
+}
+
 void single_thread_args(benchmark::internal::Benchmark* b) {
   b->ArgName("n");
   for (std::int64_t n : kSizes) b->Arg(n);
@@ -278,6 +338,30 @@ BENCHMARK(BM_MezoRademacherJournaledProbe)
 BENCHMARK(BM_MezoGaussianJournaledProbe)
     ->Apply(threaded_args)
     ->MinTime(kMinTime)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(step_passes, zo_sgd, StepMethod::zo_sgd)
+    ->ArgName("threads")
+    ->Arg(2)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(step_passes, zo_sgd_rademacher, StepMethod::zo_sgd_rademacher)
+    ->ArgName("threads")
+    ->Arg(2)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(step_passes, fzoo, StepMethod::fzoo)
+    ->ArgName("threads")
+    ->Arg(2)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(step_passes, ada_mezo, StepMethod::ada_mezo)
+    ->ArgName("threads")
+    ->Arg(2)
+    ->Iterations(3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "direction_passes.hpp"
 #include "mezo/counter_rng.hpp"
@@ -18,6 +19,41 @@ std::uint64_t direction_seed(std::uint64_t step_seed, int direction) {
 }
 
 namespace {
+
+// The two journals a step may keep, lent from ones this thread keeps from
+// step to step: for a real model a journal is hundreds of MB, and a fresh one
+// every step cost its page faults, about a fifth of what the passes cost
+// (perturbation_benchmark, step_passes). A step run from inside another's loss
+// on the same thread (nothing in libmezo does) gets fresh ones.
+class LentJournals {
+ public:
+  LentJournals() {
+    if (!kept_in_use_) {
+      kept_in_use_ = true;
+      journals_ = kept_;
+      journals_[0].clear();
+      journals_[1].clear();
+    } else {
+      fresh_ = std::make_unique<RestoreJournal[]>(2);
+      journals_ = fresh_.get();
+    }
+  }
+  ~LentJournals() {
+    if (!fresh_) kept_in_use_ = false;
+  }
+  LentJournals(const LentJournals&) = delete;
+  LentJournals& operator=(const LentJournals&) = delete;
+
+  RestoreJournal* get() { return journals_; }
+
+ private:
+  static thread_local RestoreJournal kept_[2];
+  static thread_local bool kept_in_use_;
+  std::unique_ptr<RestoreJournal[]> fresh_;
+  RestoreJournal* journals_;
+};
+thread_local RestoreJournal LentJournals::kept_[2];
+thread_local bool LentJournals::kept_in_use_ = false;
 
 template <typename Undo>
 float evaluate(const LossFunction& loss, Undo&& undo) {
@@ -35,9 +71,9 @@ StepResult one_sided_step(const ParamSet& params, Optimizer& optimizer, const Lo
   const float eps = result.eps;
   const float base = loss();  // θ untouched: an exception has nothing to undo
   if (!std::isfinite(base)) return detail::rejected_at_base(std::move(result), base);
-  RestoreJournal journals[2];
+  LentJournals journals;
   detail::OneSidedPasses passes(params, optimizer.perturbation(), eps,
-                                result.exact_restore ? journals : nullptr);
+                                result.exact_restore ? journals.get() : nullptr);
   for (int d = 0; d < optimizer.directions_per_step(); ++d) {
     const std::uint64_t s = direction_seed(result.seed, d);
     passes.to_probe(s);
@@ -74,15 +110,18 @@ StepResult step(const ParamSet& params, Optimizer& optimizer, const LossFunction
   if (result.probe_kind == ProbeKind::one_sided) {
     return one_sided_step(params, optimizer, loss, std::move(result));
   }
-  RestoreJournal journal;
-  RestoreJournal* journal_or_null = options.exact_restore ? &journal : nullptr;
+  LentJournals journals;
+  RestoreJournal* journal_or_null = options.exact_restore ? journals.get() : nullptr;
 
   for (int d = 0; d < directions; ++d) {
     const std::uint64_t s = direction_seed(seed, d);
     detail::DirectionPasses passes(params, optimizer.perturbation(), s, eps, journal_or_null);
 
     passes.to_plus();
-    result.journal_entries = std::max<std::uint64_t>(result.journal_entries, journal.size());
+    if (journal_or_null != nullptr) {
+      result.journal_entries =
+          std::max<std::uint64_t>(result.journal_entries, journal_or_null->size());
+    }
     const float loss_plus = evaluate(loss, [&] { passes.restore_from_plus(); });
     if (!std::isfinite(loss_plus)) {
       passes.restore_from_plus();
@@ -124,9 +163,9 @@ SeedEstimate probe_direction(const ParamSet& params, const Perturbation& perturb
         ErrorCode::invalid_argument,
         fmt::format("mezo::probe_direction: eps must be a positive finite number, got {}", eps));
   }
-  RestoreJournal journal;
+  LentJournals journals;
   detail::DirectionPasses passes(params, perturbation, seed, eps,
-                                 options.exact_restore ? &journal : nullptr);
+                                 options.exact_restore ? journals.get() : nullptr);
   SeedEstimate estimate{seed, 0.0f, 0.0f, 0.0f};
   passes.to_plus();
   estimate.loss_plus = evaluate(loss, [&] { passes.restore_from_plus(); });

@@ -68,7 +68,9 @@ class HashedPerturbation : public mezo::Perturbation {
         if (pass.record != nullptr) {
           const float d = pass.terms[0].coef * hashed_z(pass.terms[0].seed, i);
           const float forward = x + d;
-          if ((forward - d) != x || ((x - d) + d) != x) {
+          const auto bits = std::bit_cast<std::uint32_t>(x);  // −0 comes back +0
+          if (std::bit_cast<std::uint32_t>(forward - d) != bits ||
+              std::bit_cast<std::uint32_t>((x - d) + d) != bits) {
             recorded.push_back(mezo::RestoreJournal::Entry::make(i, x));
           }
           x = forward;

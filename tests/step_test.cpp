@@ -192,6 +192,7 @@ struct Blob {
     std::normal_distribution<float> d(0.0f, 0.02f);
     for (float& v : w) v = d(gen);
     for (std::size_t i = 0; i < n; i += 10) w[i] *= 1e-4f;  // tiny weights: lossy round trips
+    for (std::size_t i = 7; i < n; i += 997) w[i] = -0.0f;   // come back +0 unless journaled
     params.add("w", w.data(), w.size());
   }
 };

@@ -27,17 +27,19 @@ struct ZTerm {
 // Exact values of the elements whose ±ε round trip is lossy in fp32.
 //
 // fl(fl(θ + d) − d) differs from θ when |θ + d| lands in a larger binade than θ
-// (tiny weights, weights just below a power of two) or on a rounding tie; no
-// in-place scheme can undo that without keeping something. The journal keeps
-// only those elements, 12 bytes each, so restoring is bit-exact and a step
-// whose loss is NaN leaves θ bit-identical. How many that is depends on |θ|
-// against ε|z|: measured 11% of the elements for θ ~ N(0, 0.02²) at ε = 1e-3
-// (about a third of the weights' own memory), 6% at θ ~ N(0, 0.05²).
-// StepResult::journal_entries reports it per step; StepOptions::exact_restore
-// = false trades the guarantee for zero extra memory. (The CPU passes record
-// into per-thread buffers that they keep from one pass to the next, the size
-// of the last journal recorded on that thread: growing fresh ones every pass
-// cost more than the pass.)
+// (tiny weights, weights just below a power of two), on a rounding tie, or in
+// its sign bit (θ = −0 comes back +0); no in-place scheme can undo that without
+// keeping something. The journal keeps only those elements, 12 bytes each, so
+// restoring is bit-exact and a step whose loss is NaN leaves θ bit-identical.
+// How many that is depends on |θ| against ε|z|: measured 11% of the elements
+// for θ ~ N(0, 0.02²) at ε = 1e-3 (about a third of the weights' own memory),
+// 6% at θ ~ N(0, 0.05²). StepResult::journal_entries reports it per step;
+// StepOptions::exact_restore = false trades the guarantee for zero extra
+// memory. (The CPU passes record into per-thread buffers that they keep from
+// one pass to the next, and mezo::step keeps its journals from one step to the
+// next on each calling thread: growing fresh ones every pass, and faulting in
+// fresh pages every step, cost more than the passes' own work. So after a step
+// a thread holds up to about three journals' worth of memory.)
 class MEZO_API RestoreJournal {
  public:
   // 12 bytes, 4-byte aligned: the index is split so no padding is added.
@@ -68,8 +70,9 @@ class MEZO_API RestoreJournal {
 // If `record` is set, the pass must be exactly one term and no decay; it then
 // records in `record` every element whose round trips fl(fl(x + d) − d) or
 // fl(fl(x − d) + d), with d = term.coef · z and x the value after steps 1–2,
-// are not exact. (A one-sided step moves from one probe to the next in one
-// pass: restore the last with its journal, record the next one's.)
+// differ from x in their bits (so a −0 that would come back +0 is recorded).
+// (A one-sided step moves from one probe to the next in one pass: restore the
+// last with its journal, record the next one's.)
 //
 // bf16 views: each element is loaded, put through steps 1–4 in fp32 and
 // rounded to bf16 once when stored (so a fused pass and separate passes may

@@ -122,13 +122,14 @@ void step(benchmark::State& state, ComputePrecision compute, Peft peft) {
 
 // One step of each optimizer (mezo-sst2 --optimizer) on the full model at its
 // defaults (FZOO N = 8: 9 forwards; AdaMeZO h = 10: 2 forwards and a 10-term
-// update), with the restore journal (mezo-sst2's default). Each forward is
+// update), with the restore journal (mezo-sst2's default); ZO-SGD also with
+// Rademacher z, whose signs cost a fraction of Gaussian z to regenerate. Each forward is
 // timed inside the step itself, so the counters split the step exactly:
 // vs_forwards = step time / the time of its own forwards (what the passes
 // add, immune to the machine's drift between benchmarks), forward_ms = the
 // mean forward.
-enum class Method { zo_sgd, fzoo, ada_mezo };
-constexpr const char* kMethodNames[] = {"zo-sgd", "fzoo", "ada-mezo"};
+enum class Method { zo_sgd, zo_sgd_rademacher, fzoo, ada_mezo };
+constexpr const char* kMethodNames[] = {"zo-sgd", "zo-sgd-rademacher", "fzoo", "ada-mezo"};
 
 std::unique_ptr<mezo::Optimizer> make_optimizer(Method method) {
   switch (method) {
@@ -136,6 +137,9 @@ std::unique_ptr<mezo::Optimizer> make_optimizer(Method method) {
       return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{});
     case Method::ada_mezo:
       return std::make_unique<mezo::AdaMezo>(mezo::AdaMezoConfig{});
+    case Method::zo_sgd_rademacher:
+      return std::make_unique<mezo::ZoSgd>(mezo::ZoSgdConfig{.lr = 1e-6f, .eps = 1e-3f},
+                                           mezo::rademacher_perturbation());
     case Method::zo_sgd:
       break;
   }
@@ -261,7 +265,8 @@ void register_all(const std::vector<ComputePrecision>& precisions) {
         f->Iterations(1);
       }
       if (shape == 0) {
-        for (Method method : {Method::zo_sgd, Method::fzoo, Method::ada_mezo}) {
+        for (Method method :
+             {Method::zo_sgd, Method::zo_sgd_rademacher, Method::fzoo, Method::ada_mezo}) {
           benchmark::RegisterBenchmark(
               ("BM_DecoderOptimizerStep/" + std::string(kMethodNames[int(method)]) + suffix)
                   .c_str(),

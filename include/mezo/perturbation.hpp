@@ -37,9 +37,10 @@ struct ZTerm {
 // StepOptions::exact_restore = false trades the guarantee for zero extra
 // memory. (The CPU passes record into per-thread buffers that they keep from
 // one pass to the next, and mezo::step keeps its journals from one step to the
-// next on each calling thread: growing fresh ones every pass, and faulting in
-// fresh pages every step, cost more than the passes' own work. So after a step
-// a thread holds up to about three journals' worth of memory.)
+// next on each calling thread: growing fresh buffers every pass cost more than
+// the pass, and faulting in a fresh journal's pages every step about a sixth
+// of the passes' time. So after a step a thread holds up to about three
+// journals' worth of memory.)
 class MEZO_API RestoreJournal {
  public:
   // 12 bytes, 4-byte aligned: the index is split so no padding is added.

@@ -245,8 +245,7 @@ std::unique_ptr<mezo::Optimizer> make_step_optimizer(StepMethod method,
                                                      mezo::ExecutionOptions exec) {
   switch (method) {
     case StepMethod::fzoo:
-      return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{},
-                                          mezo::rademacher_perturbation(exec));
+      return std::make_unique<mezo::Fzoo>(mezo::FzooConfig{}, mezo::rademacher_perturbation(exec));
     case StepMethod::ada_mezo:
       return std::make_unique<mezo::AdaMezo>(mezo::AdaMezoConfig{},
                                              mezo::rademacher_perturbation(exec));

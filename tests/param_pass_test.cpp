@@ -6,9 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <string>
 #include <mezo/mezo.hpp>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "test_support.hpp"
@@ -142,7 +142,8 @@ void expect_same_entries(const mezo::RestoreJournal& journal,
   const auto entries = journal.entries();
   for (std::size_t k = 0; k < expected.size(); ++k) {
     ASSERT_EQ(entries[k].index(), expected[k].index()) << "entry " << k;
-    ASSERT_TRUE(same_bytes(std::vector<float>{entries[k].value}, std::vector<float>{expected[k].value}))
+    ASSERT_TRUE(
+        same_bytes(std::vector<float>{entries[k].value}, std::vector<float>{expected[k].value}))
         << "entry " << k << " (index " << expected[k].index() << ")";
   }
 }
@@ -198,18 +199,19 @@ TEST_P(JournalContents, IsExactlyTheLossyElementsInIndexOrder) {
   EXPECT_TRUE(same_bytes(theta, flat));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Threads, JournalContents,
-    ::testing::Values(JournalCase{mezo::ZDistribution::gaussian, 1},
-                      JournalCase{mezo::ZDistribution::gaussian, 3},
-                      JournalCase{mezo::ZDistribution::rademacher, 1},
-                      JournalCase{mezo::ZDistribution::rademacher, 2},
-                      JournalCase{mezo::ZDistribution::rademacher, 3}),
-    [](const auto& info) {
-      return std::string(info.param.distribution == mezo::ZDistribution::gaussian ? "Gaussian"
-                                                                                  : "Rademacher") +
-             std::to_string(info.param.threads) + "Threads";
-    });
+INSTANTIATE_TEST_SUITE_P(Threads, JournalContents,
+                         ::testing::Values(JournalCase{mezo::ZDistribution::gaussian, 1},
+                                           JournalCase{mezo::ZDistribution::gaussian, 3},
+                                           JournalCase{mezo::ZDistribution::rademacher, 1},
+                                           JournalCase{mezo::ZDistribution::rademacher, 2},
+                                           JournalCase{mezo::ZDistribution::rademacher, 3}),
+                         [](const auto& info) {
+                           return std::string(info.param.distribution ==
+                                                      mezo::ZDistribution::gaussian
+                                                  ? "Gaussian"
+                                                  : "Rademacher") +
+                                  std::to_string(info.param.threads) + "Threads";
+                         });
 
 // restore (+εz), weight decay, and two update terms in one pass equal the
 // same operations in four passes, bit for bit, including the group rule.

@@ -3,13 +3,17 @@
 
 For each built-in task of mezo-sst2 --task (examples/sst2/tasks.cpp) it takes
 rows of the task's val.jsonl under ../shared/data/superglue (MultiRC cut to
-its first question and that question's first two answers, to stay small) and
+its first question and that question's first two answers, to stay small; for
+SQuAD, questions of squad/dev-v1.1.json as one row each, with their article's
+title, paragraph's context and answers' texts; DROP's drop/val-1000.jsonl) and
 writes the text the MeZO reference code's default template gives for them
 (princeton-nlp/MeZO, large_models/templates.py; the class tasks.py picks:
 BoolQTemplateV3 for BoolQ, version 0 for the others), after its
 encode_prompt's .strip(' '): the prompt (encode) and the prompt followed by
 each candidate (verbalize), the candidates in the order its build_sample lists
-them, and the index of the right one. The f-strings below restate that code's
+them, and the index of the right one (for SQuAD and DROP, whose templates
+ignore the candidate: the prompt followed by " " + the first gold answer +
+"\n", and every gold answer). The f-strings below restate that code's
 templates; the C++ test compares tasks.cpp's rendering with these texts.
 
 Run from the repository root (Python 3 only, no packages; instant):
@@ -80,6 +84,24 @@ def copa(d):
     return p, [p + capitalize(d[k]) for k in ("choice1", "choice2")], d["label"]
 
 
+def squad(d):
+    p = f"Title: {d['title']}\nContext: {d['context']}\nQuestion: {d['question'].strip()}\nAnswer:"
+    return p, [f"{p} {d['answers'][0]}\n"], 0, d["answers"]
+
+
+def drop(d):
+    golds = [span for answer in d["answers"] for span in answer]
+    p = f"Passage: {d['passage']}\nQuestion: {d['question']}\nAnswer:"
+    return p, [f"{p} {golds[0]}\n"], 0, golds
+
+
+def squad_rows(path):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return [{"title": a["title"], "context": p["context"], "question": q["question"],
+             "answers": [x["text"] for x in q["answers"]]}
+            for a in doc["data"] for p in a["paragraphs"] for q in p["qas"]]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=pathlib.Path, default=ROOT.parent / "shared/data")
@@ -105,6 +127,19 @@ def main():
             cases.append({"row": row, "examples": examples})
         out["tasks"][name] = cases
     assert {c["row"]["question"] for c in out["tasks"]["copa"]} == {"cause", "effect"}
+    # SQuAD row 0, and row 111: a question with spaces around it (the template strips it).
+    # DROP row 1: two accepted answers; row 7: an answer of two spans.
+    squad_all = squad_rows(args.data / "squad/dev-v1.1.json")
+    drop_lines = (args.data / "drop/val-1000.jsonl").read_text(encoding="utf-8").splitlines()
+    for name, render, rows in (("squad", squad, [squad_all[0], squad_all[111]]),
+                               ("drop", drop, [json.loads(drop_lines[i]) for i in (1, 7)])):
+        cases = []
+        for row in rows:
+            p, vs, label, golds = render(row)
+            cases.append({"row": row, "examples": [{"prompt": p.strip(" "), "verbalized": [v.strip(" ") for v in vs],
+                                                    "label": label, "gold_answers": golds}]})
+        out["tasks"][name] = cases
+    assert squad_all[111]["question"] != squad_all[111]["question"].strip()
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
 

@@ -19,6 +19,11 @@ struct Evaluation {
   // Two-label scorers: score(label 1) − score(label 0) per example, in order
   // (what calibrate() shifts); empty otherwise.
   std::vector<double> margins;
+  // A generation task (answer_generation.hpp): the mean exact match and F1 of
+  // the generated answers; `accuracy` then holds the F1, the metric the run
+  // selects its best step by (run.json's "metric" says which it is).
+  bool generated = false;
+  double exact_match = 0.0, f1 = 0.0;
 };
 
 // Scores `examples`. In an MPI job every rank must call it: the examples are

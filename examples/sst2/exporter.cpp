@@ -96,7 +96,7 @@ int export_run(const ExportOptions& e) {
   const RunData data = load_data(o);
   // As many test examples as the run evaluated (--max-eval-examples), to compare.
   const auto test = encode_all(data.test, *task.prompt, o.max_eval_examples);
-  const double accuracy_of_file = accuracy(*task.scorer, test);
+  const double accuracy_of_file = task.evaluate(test).accuracy;
 
   nlohmann::json line = {{"exported", fs::absolute(e.to).string()},
                          {"type", e.type},
@@ -106,7 +106,7 @@ int export_run(const ExportOptions& e) {
   if (run.previous && run.previous->contains("result")) {
     line["run_test_accuracy"] = run.previous->at("result").at("test_accuracy");
   }
-  std::fprintf(stderr, "test accuracy of %s: %.1f%% (%zu examples)\n", e.to.c_str(),
+  std::fprintf(stderr, "test %s of %s: %.1f%% (%zu examples)\n", task.metric(), e.to.c_str(),
                100 * accuracy_of_file, test.size());
   std::printf("%s\n", line.dump().c_str());
   return 0;

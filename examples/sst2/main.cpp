@@ -87,7 +87,8 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "runs/TASK/YYYYMMDD-HHMMSS)");
   cmd.add_flag("--resume", resume, "continue the run in --out (its options are reused)");
   cmd.add_option("--objective", o.objective,
-                 "cross_entropy or accuracy (negative accuracy, non-differentiable)")
+                 "cross_entropy or accuracy (negative accuracy, non-differentiable); "
+                 "answer_nll for generation tasks (their default and only one)")
       ->capture_default_str();
   cmd.add_option("--head", o.head,
                  "auto, mlm (masked LM head at the mask), cosine (masked LMs without an MLM "

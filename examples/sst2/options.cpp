@@ -126,9 +126,10 @@ void validate(const TrainOptions& o) {
   if (o.task != "sst2") {
     if (o.task_file.empty()) find_task(o.task);  // throws, listing the tasks, for an unknown one
     if (o.protocol == "kshot" || o.was_given("--k"))
-      fail(fmt::format("--task {} uses the sampled protocol (--num-train/--num-dev); k-shot "
-                       "splits are SST-2's",
-                       o.task));
+      fail(
+          fmt::format("--task {} uses the sampled protocol (--num-train/--num-dev); k-shot "
+                      "splits are SST-2's",
+                      o.task));
     for (const char* option : {"--template", "--label-words"}) {
       if (o.was_given(option))
         fail(fmt::format("--task {} uses the MeZO paper's template and answers; {} is for sst2",
@@ -170,8 +171,9 @@ void validate(const TrainOptions& o) {
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
     fail(fmt::format("--weight-decay must be finite and >= 0, got {}", o.weight_decay));
   validate_optimizer(o);
-  if (o.objective != "cross_entropy" && o.objective != "accuracy") {
-    fail(fmt::format("--objective must be cross_entropy or accuracy, got '{}'", o.objective));
+  if (o.objective != "cross_entropy" && o.objective != "accuracy" && o.objective != "answer_nll") {
+    fail(fmt::format("--objective must be cross_entropy, accuracy or answer_nll, got '{}'",
+                     o.objective));
   }
   if (o.head != "auto" && o.head != "mlm" && o.head != "cosine" && o.head != "lm") {
     fail(fmt::format("--head must be auto, mlm, cosine or lm, got '{}'", o.head));
@@ -202,12 +204,21 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t mode
   };
   if (o.task != "sst2") {
     if (!causal)
-      fail(fmt::format("--task {} needs a causal LM (the paper's OPT setting); this model is a "
-                       "masked LM",
-                       o.task));
+      fail(
+          fmt::format("--task {} needs a causal LM (the paper's OPT setting); this model is a "
+                      "masked LM",
+                      o.task));
     o.protocol = "sampled";
     set("--data", o.data_dir, std::filesystem::path("../shared/data"));
-    set("--num-dev", o.num_dev, task_spec(o).num_dev);
+    const TaskSpec spec = task_spec(o);
+    set("--num-dev", o.num_dev, spec.num_dev);
+    if (spec.generation != (o.objective == "answer_nll") && o.was_given("--objective")) {
+      fail(fmt::format("--objective {}: {}", o.objective,
+                       spec.generation ? "a generation task trains on answer_nll (the gold "
+                                         "answer's negative log-likelihood)"
+                                       : "answer_nll is for generation tasks (squad, drop)"));
+    }
+    if (spec.generation) o.objective = "answer_nll";
     set("--max-length", o.prompt.max_length,
         static_cast<int>(std::min<std::int64_t>(kTaskMaxLength, model_max_length)));
   }

@@ -43,7 +43,7 @@ std::string trimmed(const std::string& text) {
 std::vector<Example> to_examples(const std::vector<mezo::LabeledExample>& labeled) {
   std::vector<Example> out;
   out.reserve(labeled.size());
-  for (const auto& e : labeled) out.push_back({e.text, e.label, {}});
+  for (const auto& e : labeled) out.push_back({e.text, e.label, {}, {}});
   return out;
 }
 

@@ -25,6 +25,9 @@ struct Example {
   // writes them (the candidate's tokens are what these add to the prompt's).
   // Empty for SST-2, whose prompt adds its label words.
   std::vector<std::string> verbalized;
+  // A generation task (SQuAD, DROP): every accepted answer, which judge what
+  // the model generates; verbalized[0] is the prompt followed by the first.
+  std::vector<std::string> gold_answers;
 };
 
 std::vector<Example> to_examples(const std::vector<mezo::LabeledExample>& labeled);
@@ -47,6 +50,7 @@ struct EncodedExample {
   // Each candidate's token ids when they are the example's own (a --task);
   // empty: the prompt's shared candidates (SST-2's label words).
   std::vector<std::vector<std::int32_t>> candidates;
+  std::vector<std::string> gold_answers;  // Example::gold_answers
 };
 
 class Prompt {

@@ -20,11 +20,13 @@ std::string excerpt(const std::string& text) {
 }  // namespace
 
 RenderedPrompt::RenderedPrompt(const mezo::Tokenizer& tokenizer, std::string description,
-                               std::vector<std::string> answers, int max_length)
+                               std::vector<std::string> answers, int max_length,
+                               int generated_tokens)
     : Prompt({.template_text = std::move(description),
               .label_words = std::move(answers),
               .max_length = max_length}),
-      tokenizer_(tokenizer) {}
+      tokenizer_(tokenizer),
+      generated_tokens_(generated_tokens) {}
 
 EncodedExample RenderedPrompt::encode(const Example& example) const {
   if (example.verbalized.empty()) fail(fmt::format("example '{}' has no candidates", excerpt(example.text)));
@@ -33,6 +35,7 @@ EncodedExample RenderedPrompt::encode(const Example& example) const {
   const auto prompt = tokenizer_.encode(example.text);
   EncodedExample out;
   out.label = example.label;
+  out.gold_answers = example.gold_answers;
   std::size_t longest = 0;
   for (const std::string& verbalized : example.verbalized) {
     const auto full = tokenizer_.encode(verbalized);
@@ -46,6 +49,7 @@ EncodedExample RenderedPrompt::encode(const Example& example) const {
                                 full.end());
     longest = std::max(longest, out.candidates.back().size());
   }
+  longest = std::max(longest, static_cast<std::size_t>(generated_tokens_));
   const std::size_t room = static_cast<std::size_t>(options_.max_length) - (bos ? 1 : 0);
   if (longest + 1 > room) {
     fail(fmt::format("a {}-token candidate leaves no room for the prompt in --max-length {}",

@@ -8,7 +8,9 @@
 // prompt's own tokens are used, and a candidate whose text would merge with
 // the prompt's end is refused.) A prompt longer than max_length with its
 // longest candidate loses tokens from the left (after BOS), as the
-// reference's left truncation does.
+// reference's left truncation does. For a generation task the prompt also
+// leaves room for the answer it will generate (kMaxAnswerTokens), as the
+// reference's generation does.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,7 @@ class RenderedPrompt final : public Prompt {
   // `description` names the template in reports ("the MeZO paper's RTE
   // template"); `answers` names the candidates (label words or "choice 1"...).
   RenderedPrompt(const mezo::Tokenizer& tokenizer, std::string description,
-                 std::vector<std::string> answers, int max_length);
+                 std::vector<std::string> answers, int max_length, int generated_tokens = 0);
 
   // Throws mezo::Error for an example without candidates, a candidate that
   // adds no tokens or changes the prompt's tokens, or one longer than
@@ -34,6 +36,7 @@ class RenderedPrompt final : public Prompt {
 
  private:
   const mezo::Tokenizer& tokenizer_;
+  int generated_tokens_;  // the room a generation task keeps after the prompt
 };
 
 }  // namespace sst2

@@ -66,58 +66,68 @@ void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, c
 
 nlohmann::json result_json(const TrainOptions& o, const RunState& state,
                            const RunSummary& summary) {
-  return {{"zero_shot_dev_accuracy", state.zero_shot_dev},
-          {"zero_shot_test_accuracy", state.zero_shot_test},
-          {"zero_shot_calibrated", state.zero_shot_calibrated},
-          {"best_dev_accuracy", state.best_dev},
-          {"best_step", state.best_step},
-          {"test_accuracy", summary.test_accuracy},
-          {"test_answered", summary.test_answered},
-          {"test_gold", summary.test_gold},
-          {"test_examples", summary.test_examples},
-          {"data", summary.data},
-          {"steps", state.steps_done},
-          {"peft", o.peft},
-          {"trainable_parameters", summary.trainable_parameters},
-          {"steps_this_session", summary.steps_this_session},
-          {"steps_per_s_this_session", summary.steps_per_second},
-          {"elapsed_s_this_session", summary.seconds},
-          {"peak_rss_mib", peak_rss_mib()}};
+  // A generation task's "accuracy" fields hold its F1 ("metric").
+  nlohmann::json result = {{"metric", summary.test_exact_match ? "f1" : "accuracy"},
+                           {"zero_shot_dev_accuracy", state.zero_shot_dev},
+                           {"zero_shot_test_accuracy", state.zero_shot_test},
+                           {"zero_shot_calibrated", state.zero_shot_calibrated},
+                           {"best_dev_accuracy", state.best_dev},
+                           {"best_step", state.best_step},
+                           {"test_accuracy", summary.test_accuracy},
+                           {"test_answered", summary.test_answered},
+                           {"test_gold", summary.test_gold},
+                           {"test_examples", summary.test_examples},
+                           {"data", summary.data},
+                           {"steps", state.steps_done},
+                           {"peft", o.peft},
+                           {"trainable_parameters", summary.trainable_parameters},
+                           {"steps_this_session", summary.steps_this_session},
+                           {"steps_per_s_this_session", summary.steps_per_second},
+                           {"elapsed_s_this_session", summary.seconds},
+                           {"peak_rss_mib", peak_rss_mib()}};
+  if (summary.test_exact_match) result["test_exact_match"] = *summary.test_exact_match;
+  return result;
 }
 
 void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
                    const RunState& state, const RunSummary& summary) {
   // A --resume of a finished run takes no steps: it has no speed to report.
-  const std::string speed =
-      summary.steps_this_session > 0
-          ? fmt::format("{} steps at {:.2f} steps/s", summary.steps_this_session,
-                        summary.steps_per_second)
-      : o.steps == 0 ? std::string("zero-shot only (--steps 0)")
-                     : std::string("no steps this session (the run had finished)");
+  const std::string speed = summary.steps_this_session > 0
+                                ? fmt::format("{} steps at {:.2f} steps/s",
+                                              summary.steps_this_session, summary.steps_per_second)
+                            : o.steps == 0
+                                ? std::string("zero-shot only (--steps 0)")
+                                : std::string("no steps this session (the run had finished)");
   const nlohmann::json& c = state.zero_shot_calibrated;
-  const std::string calibrated =
-      c.is_object() ? fmt::format("  (calibrated: dev {:.1f}%  test {:.1f}%)",
-                                  100 * c.at("dev_accuracy").get<double>(),
-                                  100 * c.at("test_accuracy").get<double>())
-                    : "";
+  const std::string calibrated = c.is_object()
+                                     ? fmt::format("  (calibrated: dev {:.1f}%  test {:.1f}%)",
+                                                   100 * c.at("dev_accuracy").get<double>(),
+                                                   100 * c.at("test_accuracy").get<double>())
+                                     : "";
+  const std::string answers =
+      summary.test_exact_match
+          ? fmt::format("exact match {:.1f}% (F1 and exact match: SQuAD's official definitions)",
+                        100 * *summary.test_exact_match)
+          : fmt::format("{} (right answers: {})",
+                        describe_shares(o.prompt.label_words, summary.test_answered),
+                        describe_shares(o.prompt.label_words, summary.test_gold));
   std::printf(
-      "%s%s, %s head, %s objective, %lld steps (lr %g, eps %g)\n"
+      "%s%s, %s head, %s objective, %lld steps (lr %g, eps %g)%s\n"
       "  trained:    %s, %llu parameters (weight decay %g)\n"
       "  zero-shot:  dev %.1f%%  test %.1f%%%s\n"
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
-      "  test answers: %s (right answers: %s)\n"
+      "  test answers: %s\n"
       "  %s, %.0f s this session, peak memory %.0f MiB\n"
       "  run folder: %s (plot: tools/plot_learning_curve.sh %s)\n",
       o.task == "sst2" ? "SST-2 " : "", data.description.c_str(), task.scorer->name(),
-      o.objective.c_str(),
-      static_cast<long long>(state.steps_done), o.lr, o.eps, peft_description(o).c_str(),
+      o.objective.c_str(), static_cast<long long>(state.steps_done), o.lr, o.eps,
+      task.generator ? "; metric F1" : "", peft_description(o).c_str(),
       static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
-      100 * state.zero_shot_dev, 100 * state.zero_shot_test, calibrated.c_str(), 100 * state.best_dev,
-      static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
-      describe_shares(o.prompt.label_words, summary.test_answered).c_str(),
-      describe_shares(o.prompt.label_words, summary.test_gold).c_str(), speed.c_str(),
-      summary.seconds, peak_rss_mib(), o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
+      100 * state.zero_shot_dev, 100 * state.zero_shot_test, calibrated.c_str(),
+      100 * state.best_dev, static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
+      answers.c_str(), speed.c_str(), summary.seconds, peak_rss_mib(), o.out_dir.c_str(),
+      (o.out_dir / "metrics.jsonl").c_str());
 }
 
 }  // namespace sst2

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@
 namespace sst2 {
 
 struct RunSummary {
-  double test_accuracy = 0.0;         // of the best-by-dev weights
+  double test_accuracy = 0.0;         // of the best-by-dev weights (a generation task's: F1)
+  std::optional<double> test_exact_match;  // a generation task's
   std::vector<double> test_answered;  // the share of the test set they answer with each label
   std::vector<double> test_gold;      // the share of the test set each label is right for
   std::size_t test_examples = 0;

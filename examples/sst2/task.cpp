@@ -6,11 +6,12 @@
 #include "decoder_scorers.hpp"
 #include "encoder_scorers.hpp"
 #include "masked_prompt.hpp"
+#include "mezo/error.hpp"
+#include "mezo/model/causal_lm.hpp"
+#include "mezo/model/masked_lm.hpp"
 #include "rendered_prompt.hpp"
 #include "task_data.hpp"
 #include "tasks.hpp"
-#include "mezo/error.hpp"
-#include "mezo/model/masked_lm.hpp"
 
 namespace sst2 {
 namespace {
@@ -33,7 +34,7 @@ Task encoder_task(mezo::MaskedLM& model, const mezo::Tokenizer& tokenizer, const
   auto scorer = cosine ? make_cosine_scorer(model, *prompt, o.cosine_scale)
                        : make_mlm_scorer(model, *prompt,
                                          static_cast<std::int32_t>(model.config().pad_token_id));
-  return {std::move(prompt), std::move(scorer)};
+  return {std::move(prompt), std::move(scorer), nullptr};
 }
 
 Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
@@ -48,18 +49,29 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
   const std::int32_t pad = std::max(tokenizer.special_tokens().pad, 0);
   if (o.task != "sst2") {
     const TaskSpec spec = task_spec(o);
-    auto prompt = std::make_unique<RenderedPrompt>(
-        tokenizer, spec.template_description, spec.answers,
-        o.prompt.max_length);
+    auto prompt = std::make_unique<RenderedPrompt>(tokenizer, spec.template_description,
+                                                   spec.answers, o.prompt.max_length,
+                                                   spec.generation ? kMaxAnswerTokens : 0);
     auto scorer = make_per_example_scorer(model, spec.answers.size(), pad);
-    return {std::move(prompt), std::move(scorer)};
+    std::unique_ptr<AnswerGenerator> generator;
+    if (spec.generation) {
+      auto* causal = dynamic_cast<mezo::CausalLM*>(&model);
+      if (causal == nullptr)
+        throw mezo::Error(mezo::ErrorCode::internal, "a causal LM that is not a mezo::CausalLM");
+      generator = std::make_unique<AnswerGenerator>(*causal, tokenizer);
+    }
+    return {std::move(prompt), std::move(scorer), std::move(generator)};
   }
   auto prompt = std::make_unique<CausalPrompt>(tokenizer, o.prompt);
   auto scorer = make_lm_scorer(model, prompt->candidates(), pad);
-  return {std::move(prompt), std::move(scorer)};
+  return {std::move(prompt), std::move(scorer), nullptr};
 }
 
 }  // namespace
+
+Evaluation Task::evaluate(const std::vector<EncodedExample>& examples) const {
+  return generator ? generator->evaluate(examples) : sst2::evaluate(*scorer, examples);
+}
 
 Task make_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
                const TrainOptions& o) {

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
+#include "answer_generation.hpp"
+#include "evaluation.hpp"
 #include "mezo/model/language_model.hpp"
 #include "mezo/text/tokenizer.hpp"
 #include "options.hpp"
@@ -18,7 +21,16 @@ namespace sst2 {
 
 struct Task {
   std::unique_ptr<Prompt> prompt;
+  // The training loss's scores (and, but for generation tasks, the answers).
   std::unique_ptr<LabelScorer> scorer;
+  // A generation task's (SQuAD, DROP): what answers; null for the others.
+  std::unique_ptr<AnswerGenerator> generator;
+
+  // The generator's exact match and F1, or the scorer's accuracy: in both,
+  // Evaluation::accuracy is the metric a run selects its best step by. In an
+  // MPI job every rank must call it.
+  Evaluation evaluate(const std::vector<EncodedExample>& examples) const;
+  const char* metric() const { return generator ? "F1" : "accuracy"; }
 };
 
 // The task for `model` (which the scorer keeps a reference to, as the prompt

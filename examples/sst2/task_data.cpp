@@ -24,11 +24,50 @@ std::vector<Example> pick(const std::vector<Example>& all, const std::vector<std
 
 }  // namespace
 
+namespace {
+
+// A file that is one JSON document (TaskSpec::document_rows).
+std::vector<Example> read_document(std::ifstream& in, const fs::path& path, const TaskSpec& spec) {
+  const auto document = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    throw mezo::Error(mezo::ErrorCode::invalid_format,
+                      fmt::format("{}: not a JSON document (task {})", path.string(), spec.name));
+  }
+  std::vector<Example> out;
+  std::vector<nlohmann::json> rows;
+  try {
+    rows = spec.document_rows(document);
+  } catch (const FieldError& e) {
+    throw mezo::Error(mezo::ErrorCode::invalid_format,
+                      fmt::format("{}: {} (task {})", path.string(), e.what(), spec.name));
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    try {
+      spec.render(rows[i], out);
+    } catch (const FieldError& e) {
+      throw mezo::Error(
+          mezo::ErrorCode::invalid_format,
+          fmt::format("{}: question {}: {} (task {})", path.string(), i + 1, e.what(), spec.name));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Example> read_task_file(const fs::path& path, const TaskSpec& spec) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw mezo::Error(mezo::ErrorCode::io,
                       fmt::format("--task {}: cannot read {}", spec.name, path.string()));
+  }
+  if (spec.document_rows) {
+    auto out = read_document(in, path, spec);
+    if (out.empty()) {
+      throw mezo::Error(mezo::ErrorCode::invalid_format,
+                        fmt::format("{}: no examples", path.string()));
+    }
+    return out;
   }
   std::vector<Example> out;
   std::string line;
@@ -65,7 +104,7 @@ RunData load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   const bool own_files = !spec.train_file.empty();
   const fs::path folder = o.data_dir / spec.folder;
   const fs::path test_file = own_files ? (spec.test_file.empty() ? spec.train_file : spec.test_file)
-                                       : folder / "val.jsonl";
+                                       : folder / spec.test_name;
   const bool has_train = own_files ? !spec.test_file.empty() : spec.has_train;
   const fs::path train_file = own_files ? spec.train_file : folder / "train.jsonl";
   const auto val = read_task_file(test_file, spec);
@@ -82,12 +121,12 @@ RunData load_task_data(const TrainOptions& o, const TaskSpec& spec) {
     const std::size_t test = std::min(kTestExamples, val.size() / 2);
     data.test = pick(val, val_order, 0, test);
     pool = pick(val, val_order, test, val.size());
-    pool_name = fmt::format("the {} {} examples not in test", pool.size(),
-                            test_file.filename().string());
+    pool_name =
+        fmt::format("the {} {} examples not in test", pool.size(), test_file.filename().string());
   }
   const auto order = mezo::numpy_permutation(pool.size(), o.data_seed);
-  const std::size_t drawn = std::min(pool.size(), static_cast<std::size_t>(o.num_train) +
-                                                      static_cast<std::size_t>(o.num_dev));
+  const std::size_t drawn = std::min(
+      pool.size(), static_cast<std::size_t>(o.num_train) + static_cast<std::size_t>(o.num_dev));
   if (drawn <= static_cast<std::size_t>(o.num_dev)) {
     throw mezo::Error(
         mezo::ErrorCode::invalid_argument,
@@ -97,9 +136,9 @@ RunData load_task_data(const TrainOptions& o, const TaskSpec& spec) {
   }
   data.train = pick(pool, order, 0, drawn - o.num_dev);
   data.dev = pick(pool, order, drawn - o.num_dev, drawn);
-  data.description = fmt::format("{} sampled {}+{} seed={} from {}{}", spec.name,
-                                 data.train.size(), data.dev.size(), o.data_seed, pool_name,
-                                 has_train  ? ""
+  data.description = fmt::format("{} sampled {}+{} seed={} from {}{}", spec.name, data.train.size(),
+                                 data.dev.size(), o.data_seed, pool_name,
+                                 has_train   ? ""
                                  : own_files ? " (test drawn from the same file)"
                                              : " (no train split here)");
   std::fprintf(stderr, "%s: %zu train + %zu dev examples from %s, %zu test from %s\n",

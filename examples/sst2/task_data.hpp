@@ -5,8 +5,9 @@
 //       num_train + num_dev (all of the pool when it is smaller); dev = the
 //       last num_dev of those, train = the rest;
 //   test: permutation(len(val.jsonl), seed = data seed), its first 1,000
-//       (all of val.jsonl when smaller).
-// Where the train split is not here (BoolQ, WiC: tasks.hpp has_train), the
+//       (all of val.jsonl when smaller); val.jsonl stands for the task's test
+//       file (TaskSpec::test_name: SQuAD's dev-v1.1.json, one row per question).
+// Where the train split is not here (BoolQ, WiC, SQuAD, DROP: has_train), the
 // test examples are drawn first, the first min(1,000, half) of val.jsonl's
 // permutation, and the train pool is the rest of val.jsonl; tables must say
 // so. The pool and split sizes are printed and kept in the description.

@@ -60,7 +60,7 @@ std::string strip_spaces(std::string text) {
 // append the verbalizer's word to the prompt).
 Example classification(const std::string& prompt, const std::vector<std::string>& words,
                        std::int32_t label) {
-  Example e{strip_spaces(prompt), label, {}};
+  Example e{strip_spaces(prompt), label, {}, {}};
   for (const std::string& word : words) e.verbalized.push_back(strip_spaces(prompt + word));
   return e;
 }
@@ -78,8 +78,9 @@ void render_cb(const json& row, std::vector<Example>& out) {
   const std::string prompt =
       fmt::format("Suppose {} Can we infer that \"{}\"? Yes, No, or Maybe?\n",
                   text_field(row, "premise"), text_field(row, "hypothesis"));
-  out.push_back(classification(prompt, {"Yes", "No", "Maybe"},
-                               named_label(row, "label", {"entailment", "contradiction", "neutral"})));
+  out.push_back(
+      classification(prompt, {"Yes", "No", "Maybe"},
+                     named_label(row, "label", {"entailment", "contradiction", "neutral"})));
 }
 
 // BoolQTemplateV3 (the version BoolQDataset picks by default): the question
@@ -107,9 +108,9 @@ void render_wsc(const json& row, std::vector<Example>& out) {
   std::string pronoun = text_field(target, "span2_text");
   for (char& c : pronoun)
     if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
-  const std::string prompt = fmt::format(
-      "{}\nIn the previous sentence, does the pronoun \"{}\" refer to {}? Yes or No?\n",
-      text_field(row, "text"), pronoun, text_field(target, "span1_text"));
+  const std::string prompt =
+      fmt::format("{}\nIn the previous sentence, does the pronoun \"{}\" refer to {}? Yes or No?\n",
+                  text_field(row, "text"), pronoun, text_field(target, "span1_text"));
   out.push_back(classification(prompt, {"No", "Yes"}, bool_field(row, "label") ? 1 : 0));
 }
 
@@ -124,9 +125,9 @@ void render_multirc(const json& row, std::vector<Example>& out) {
     const json& answers = member(q, "answers");
     if (!answers.is_array()) throw FieldError("field \"answers\" is not an array");
     for (const json& a : answers) {
-      const std::string prompt = fmt::format(
-          "{}\nQuestion: {}\nI found this answer \"{}\". Is that correct? Yes or No?\n", paragraph,
-          question, text_field(a, "text"));
+      const std::string prompt =
+          fmt::format("{}\nQuestion: {}\nI found this answer \"{}\". Is that correct? Yes or No?\n",
+                      paragraph, question, text_field(a, "text"));
       out.push_back(classification(prompt, {"No", "Yes"}, int_field(a, "label", 2)));
     }
   }
@@ -143,7 +144,7 @@ void render_copa(const json& row, std::vector<Example>& out) {
   if (question != "cause" && question != "effect")
     throw FieldError(fmt::format("field \"question\" is \"{}\", not cause or effect", question));
   const std::string prompt = premise + (question == "effect" ? " so " : " because ");
-  Example e{strip_spaces(prompt), int_field(row, "label", 2), {}};
+  Example e{strip_spaces(prompt), int_field(row, "label", 2), {}, {}};
   for (const char* key : {"choice1", "choice2"}) {
     std::string choice = text_field(row, key);
     const std::size_t first_word_end = std::min(choice.find(' '), choice.size());
@@ -154,6 +155,103 @@ void render_copa(const json& row, std::vector<Example>& out) {
     e.verbalized.push_back(strip_spaces(prompt + choice));
   }
   out.push_back(std::move(e));
+}
+
+std::string strip_whitespace(const std::string& text) {
+  const char* space = " \t\n\r\f\v";
+  const auto begin = text.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
+}
+
+// A generation example: the prompt, the prompt followed by " answer\n" with
+// the first gold answer (SQuADv2Template and DROPTemplate's verbalize: the
+// tokens training scores), and every gold answer.
+Example generation(const std::string& prompt, std::vector<std::string> golds) {
+  if (golds.empty()) throw FieldError("no gold answer");
+  Example e{strip_spaces(prompt), 0, {strip_spaces(prompt + " " + golds.front() + "\n")}, {}};
+  e.gold_answers = std::move(golds);
+  return e;
+}
+
+std::vector<std::string> text_list(const json& row, const char* key) {
+  const json& list = member(row, key);
+  if (!list.is_array() || list.empty())
+    throw FieldError(fmt::format("field \"{}\" is not a non-empty array", key));
+  std::vector<std::string> out;
+  for (const json& item : list) {
+    if (!item.is_string()) throw FieldError(fmt::format("an item of \"{}\" is not text", key));
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+// SQuAD v1.1's document as rows, in file order: one per question, with its
+// article's title and paragraph's context, and its answers' texts.
+std::vector<json> squad_rows(const json& document) {
+  std::vector<json> rows;
+  const json& articles = member(document, "data");
+  if (!articles.is_array()) throw FieldError("field \"data\" is not an array");
+  for (std::size_t a = 0; a < articles.size(); ++a) {
+    const auto where = [&](const std::string& what) {
+      return FieldError(fmt::format("article {}: {}", a, what));
+    };
+    try {
+      const std::string title = text_field(articles[a], "title");
+      const json& paragraphs = member(articles[a], "paragraphs");
+      if (!paragraphs.is_array()) throw FieldError("field \"paragraphs\" is not an array");
+      for (const json& paragraph : paragraphs) {
+        const std::string context = text_field(paragraph, "context");
+        const json& questions = member(paragraph, "qas");
+        if (!questions.is_array()) throw FieldError("field \"qas\" is not an array");
+        for (const json& q : questions) {
+          const json& answers = member(q, "answers");
+          if (!answers.is_array()) throw FieldError("field \"answers\" is not an array");
+          json texts = json::array();
+          for (const json& answer : answers) texts.push_back(text_field(answer, "text"));
+          rows.push_back({{"title", title},
+                          {"context", context},
+                          {"question", text_field(q, "question")},
+                          {"answers", std::move(texts)}});
+        }
+      }
+    } catch (const FieldError& e) {
+      throw where(e.what());
+    }
+  }
+  return rows;
+}
+
+// SQuADv2Template (the class the reference's SQuAD task uses for v1.1): the
+// question stripped, the title and context as they are.
+void render_squad(const json& row, std::vector<Example>& out) {
+  const std::string prompt =
+      fmt::format("Title: {}\nContext: {}\nQuestion: {}\nAnswer:", text_field(row, "title"),
+                  text_field(row, "context"), strip_whitespace(text_field(row, "question")));
+  out.push_back(generation(prompt, text_list(row, "answers")));
+}
+
+// DROPTemplate. The file's answers are lists of spans (one for a number or a
+// date, several for a multi-span answer); every span of every accepted answer
+// is a gold alternative, as the reference does with its answer's spans, and
+// training scores the first span of the first answer.
+void render_drop(const json& row, std::vector<Example>& out) {
+  const std::string prompt =
+      fmt::format("Passage: {}\nQuestion: {}\nAnswer:", text_field(row, "passage"),
+                  text_field(row, "question"));
+  const json& answers = member(row, "answers");
+  if (!answers.is_array() || answers.empty())
+    throw FieldError("field \"answers\" is not a non-empty array");
+  std::vector<std::string> golds;
+  for (const json& spans : answers) {
+    if (!spans.is_array() || spans.empty())
+      throw FieldError("an answer in \"answers\" is not a non-empty list of spans");
+    for (const json& span : spans) {
+      if (!span.is_string()) throw FieldError("a span in \"answers\" is not text");
+      golds.push_back(span.get<std::string>());
+    }
+  }
+  out.push_back(generation(prompt, std::move(golds)));
 }
 
 // "{field}" in `text` replaced by the row's field (a string as it is, a
@@ -194,12 +292,23 @@ std::string label_key(const json& value) {
 const std::vector<TaskSpec>& task_specs() {
   // name, folder, has_train, answers, render, num_dev
   const auto builtin = [](const char* name, const char* folder, bool has_train,
-                          std::vector<std::string> answers, void (*render)(const json&, std::vector<Example>&),
-                          int num_dev) {
+                          std::vector<std::string> answers,
+                          void (*render)(const json&, std::vector<Example>&), int num_dev) {
     TaskSpec spec;
     spec.name = name, spec.folder = folder, spec.has_train = has_train;
     spec.template_description = fmt::format("the MeZO paper's {} template", name);
     spec.answers = std::move(answers), spec.render = render, spec.num_dev = num_dev;
+    return spec;
+  };
+  // No train split here for either (data/README.md): train and dev come from
+  // the test file. 100 dev examples, not 500: each is a greedy generation.
+  const auto generation_task = [&](const char* name, const char* folder, const char* file,
+                                   void (*render)(const json&, std::vector<Example>&),
+                                   std::vector<json> (*rows)(const json&)) {
+    TaskSpec spec = builtin(name, folder, false, {"the answer"}, render, 100);
+    spec.test_name = file;
+    if (rows != nullptr) spec.document_rows = rows;
+    spec.generation = true;
     return spec;
   };
   static const std::vector<TaskSpec> specs = {
@@ -210,6 +319,8 @@ const std::vector<TaskSpec>& task_specs() {
       builtin("wic", "superglue/WiC", false, {"No", "Yes"}, render_wic, 100),
       builtin("multirc", "superglue/MultiRC", true, {"No", "Yes"}, render_multirc, 500),
       builtin("copa", "superglue/COPA", true, {"choice 1", "choice 2"}, render_copa, 100),
+      generation_task("squad", "squad", "dev-v1.1.json", render_squad, squad_rows),
+      generation_task("drop", "drop", "val-1000.jsonl", render_drop, nullptr),
   };
   return specs;
 }
@@ -223,9 +334,9 @@ std::string task_names() {
 const TaskSpec& find_task(std::string_view name) {
   for (const TaskSpec& spec : task_specs())
     if (spec.name == name) return spec;
-  throw mezo::Error(mezo::ErrorCode::invalid_argument,
-                    fmt::format("--task {}: unknown task; the built-in tasks are {}", name,
-                                task_names()));
+  throw mezo::Error(
+      mezo::ErrorCode::invalid_argument,
+      fmt::format("--task {}: unknown task; the built-in tasks are {}", name, task_names()));
 }
 
 }  // namespace sst2
@@ -277,10 +388,12 @@ TaskSpec load_task_file(const std::filesystem::path& path) {
       fail("\"num_dev\" must be an integer >= 1");
     spec.num_dev = file.at("num_dev").get<int>();
   }
-  const bool has_labels = file.contains("label_words"), has_choices = file.contains("choices_field");
+  const bool has_labels = file.contains("label_words"),
+             has_choices = file.contains("choices_field");
   if (has_labels == has_choices)
-    fail("give \"label_words\" (classification) or \"choices_field\" (multiple choice), one of "
-         "the two");
+    fail(
+        "give \"label_words\" (classification) or \"choices_field\" (multiple choice), one of "
+        "the two");
   if (has_labels) {
     const std::string label_field = text("label_field", true);
     const auto& words = file.at("label_words");
@@ -294,7 +407,8 @@ TaskSpec load_task_file(const std::filesystem::path& path) {
       appended.push_back(word.get<std::string>());
     }
     spec.answers = appended;
-    spec.render = [prompt, label_field, keys, appended](const json& row, std::vector<Example>& out) {
+    spec.render = [prompt, label_field, keys, appended](const json& row,
+                                                        std::vector<Example>& out) {
       const std::string key = label_key(member(row, label_field.c_str()));
       const auto it = std::find(keys.begin(), keys.end(), key);
       if (it == keys.end()) {
@@ -321,9 +435,10 @@ TaskSpec load_task_file(const std::filesystem::path& path) {
                                    choices_field, count));
     }
     const std::string filled = fill_template(prompt, row);
-    Example e{strip_spaces(filled), int_field(row, answer_field.c_str(), count), {}};
+    Example e{strip_spaces(filled), int_field(row, answer_field.c_str(), count), {}, {}};
     for (const json& choice : list) {
-      if (!choice.is_string()) throw FieldError(fmt::format("a choice in \"{}\" is not text", choices_field));
+      if (!choice.is_string())
+        throw FieldError(fmt::format("a choice in \"{}\" is not text", choices_field));
       e.verbalized.push_back(strip_spaces(filled + choice.get<std::string>()));
     }
     out.push_back(std::move(e));

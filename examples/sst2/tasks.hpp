@@ -25,8 +25,19 @@ struct TaskSpec {
   // file's template itself.
   std::string template_description;
   // train.jsonl exists upstream and here; without it, train and dev are drawn
-  // from val.jsonl, disjoint from the test examples (see task_data.hpp).
+  // from the test file, disjoint from the test examples (see task_data.hpp).
   bool has_train = true;
+  // The file test examples come from, in folder.
+  std::string test_name = "val.jsonl";
+  // A file that is one JSON document rather than one row per line (SQuAD's
+  // dev-v1.1.json): the rows it holds, in file order. Throws FieldError.
+  std::function<std::vector<nlohmann::json>(const nlohmann::json& document)> document_rows;
+  // A generation task (SQuAD, DROP): the model writes the answer. Training
+  // minimises the negative log-likelihood of the first gold answer's tokens
+  // after the prompt (verbalized[0]); evaluation decodes greedily up to
+  // kMaxAnswerTokens tokens, stopping at a newline or the end token, and
+  // scores exact match and F1 against every gold answer (answer_metrics.hpp).
+  bool generation = false;
   // What each candidate is called in reports: the label words ("Yes", "No"),
   // or "choice 1", "choice 2" where every example has its own candidates.
   std::vector<std::string> answers;
@@ -44,6 +55,9 @@ struct TaskSpec {
   // without a train split.
   std::filesystem::path train_file, test_file;
 };
+
+// The MeZO reference's max_new_tokens for generation tasks.
+inline constexpr int kMaxAnswerTokens = 50;
 
 // A row without a field the task needs, or with one of another type.
 struct FieldError : std::runtime_error {

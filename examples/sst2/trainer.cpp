@@ -57,10 +57,18 @@ std::int64_t open_seed_log(const TrainOptions& o, bool resume, const mezo::Param
 // fresh copy of the model with the seed log replayed up to the best step.
 Evaluation test_of_best(const TrainOptions& o, const mezo::Tokenizer& tokenizer,
                         const mezo::Perturbation& perturbation, const RunState& state,
-                        LabelScorer& current, const std::vector<EncodedExample>& test) {
-  if (state.best_step == state.steps_done) return evaluate(current, test);
+                        const Task& current, const std::vector<EncodedExample>& test) {
+  if (state.best_step == state.steps_done) return current.evaluate(test);
   const auto best = load_weights_at(o, perturbation, state.best_step);
-  return evaluate(*make_task(*best, tokenizer, o).scorer, test);
+  return make_task(*best, tokenizer, o).evaluate(test);
+}
+
+// "dev 61.2%, test 60.0%", with the metric's name for a generation task's F1.
+std::string dev_and_test(const Task& task, double dev, const Evaluation& test) {
+  if (!task.generator)
+    return fmt::format("dev {:.1f}%, test {:.1f}%", 100 * dev, 100 * test.accuracy);
+  return fmt::format("dev F1 {:.1f}%, test F1 {:.1f}% (exact match {:.1f}%)", 100 * dev,
+                     100 * test.f1, 100 * test.exact_match);
 }
 
 }  // namespace
@@ -113,16 +121,19 @@ int train(const TrainOptions& cli, bool resume) {
   std::optional<Evaluation> zero_shot_test;  // the test of a --steps 0 run
   if (!resume) {
     std::fprintf(stderr, "zero-shot evaluation...\n");
-    const Evaluation zero_shot_dev = evaluate(*task.scorer, dev_examples);
+    const Evaluation zero_shot_dev = task.evaluate(dev_examples);
     record.state().zero_shot_dev = zero_shot_dev.accuracy;
-    zero_shot_test = evaluate(*task.scorer, test_examples);
+    zero_shot_test = task.evaluate(test_examples);
     record.state().zero_shot_test = zero_shot_test->accuracy;
-    std::fprintf(stderr, "zero-shot: dev %.1f%%, test %.1f%% (answers %s)\n",
-                 100 * record.state().zero_shot_dev, 100 * zero_shot_test->accuracy,
-                 describe_shares(o.prompt.label_words, zero_shot_test->answered).c_str());
+    std::fprintf(stderr, "zero-shot: %s%s\n",
+                 dev_and_test(task, zero_shot_dev.accuracy, *zero_shot_test).c_str(),
+                 zero_shot_test->generated
+                     ? ""
+                     : fmt::format(" (answers {})",
+                                   describe_shares(o.prompt.label_words, zero_shot_test->answered))
+                           .c_str());
     if (!zero_shot_dev.margins.empty()) {
-      const Calibration c =
-          calibrate(zero_shot_dev, dev_examples, *zero_shot_test, test_examples);
+      const Calibration c = calibrate(zero_shot_dev, dev_examples, *zero_shot_test, test_examples);
       record.state().zero_shot_calibrated = {
           {"bias", c.bias}, {"dev_accuracy", c.dev_accuracy}, {"test_accuracy", c.test_accuracy}};
       std::fprintf(stderr,
@@ -138,32 +149,34 @@ int train(const TrainOptions& cli, bool resume) {
   // last step is evaluated too when --steps is not a multiple of --eval-every).
   if (resume && first_step > 0 && (first_step % o.eval_every == 0 || first_step == o.steps) &&
       record.state().last_eval_step < first_step) {
-    record.record_dev(first_step, accuracy(*task.scorer, dev_examples));
+    record.record_dev(first_step, task.evaluate(dev_examples).accuracy);
     // Recorded at once: a kill before the next evaluation's rewrite of
     // run.json must not lose this one (the next resume starts past it).
     record.save();
   }
 
-  TrainingRun run{
-      o,        trainable, *optimizer, step_options, *task.scorer, train_examples, dev_examples,
-      seed_log, record};
+  TrainingRun run{o,        trainable, *optimizer, step_options, task, train_examples, dev_examples,
+                  seed_log, record};
   const double steps_per_second = run_steps(run, first_step);
   if (seed_log) seed_log->sync();
   Cluster::barrier("seed log complete");  // the other ranks may read it below
 
-  const Evaluation test = o.steps == 0 && zero_shot_test
-                              ? *zero_shot_test
-                              : test_of_best(o, *loaded.tokenizer, *perturbation, record.state(),
-                                             *task.scorer, test_examples);
-  const RunSummary summary{.test_accuracy = test.accuracy,
-                           .test_answered = test.answered,
-                           .test_gold = label_shares(test_examples, task.scorer->num_labels()),
-                           .test_examples = test_examples.size(),
-                           .data = data.description,
-                           .trainable_parameters = trainable.num_elements(),
-                           .steps_this_session = record.state().steps_done - first_step,
-                           .steps_per_second = steps_per_second,
-                           .seconds = record.elapsed()};
+  const Evaluation test =
+      o.steps == 0 && zero_shot_test
+          ? *zero_shot_test
+          : test_of_best(o, *loaded.tokenizer, *perturbation, record.state(), task, test_examples);
+  const RunSummary summary{
+      .test_accuracy = test.accuracy,
+      .test_exact_match = test.generated ? std::optional<double>(test.exact_match) : std::nullopt,
+      .test_answered = test.answered,
+      .test_gold = test.generated ? std::vector<double>{}
+                                  : label_shares(test_examples, task.scorer->num_labels()),
+      .test_examples = test_examples.size(),
+      .data = data.description,
+      .trainable_parameters = trainable.num_elements(),
+      .steps_this_session = record.state().steps_done - first_step,
+      .steps_per_second = steps_per_second,
+      .seconds = record.elapsed()};
   record.save(result_json(o, record.state(), summary));
   if (Cluster::root()) print_summary(o, data, task, record.state(), summary);
   return 0;

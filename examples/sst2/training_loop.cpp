@@ -12,16 +12,19 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   const TrainOptions& o = run.options;
   const mezo::CrossEntropy cross_entropy;
   const mezo::NegativeAccuracy negative_accuracy;
-  const mezo::Objective& objective = o.objective == "accuracy"
-                                         ? static_cast<const mezo::Objective&>(negative_accuracy)
-                                         : cross_entropy;
+  const AnswerNll answer_nll;
+  const mezo::Objective& objective =
+      o.objective == "accuracy"     ? static_cast<const mezo::Objective&>(negative_accuracy)
+      : o.objective == "answer_nll" ? static_cast<const mezo::Objective&>(answer_nll)
+                                    : cross_entropy;
+  LabelScorer& scorer = *run.task.scorer;
   const std::size_t batch = std::min<std::size_t>(o.batch_size, run.train.size());
-  const std::int64_t labels_per_example = static_cast<std::int64_t>(run.scorer.num_labels());
+  const std::int64_t labels_per_example = static_cast<std::int64_t>(scorer.num_labels());
   std::vector<const EncodedExample*> batch_examples;
   std::vector<std::int32_t> labels;
   std::vector<float> logits;
   const auto loss = [&] {
-    run.scorer.score(batch_examples, logits);
+    scorer.score(batch_examples, logits);
     return objective(
         {logits.data(), static_cast<std::int64_t>(batch_examples.size()), labels_per_example},
         labels);
@@ -32,7 +35,7 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   std::vector<float> shard_logits;
   const auto shard_loss = [&](std::int64_t begin, std::int64_t end, std::span<double> out) {
     shard_examples.assign(batch_examples.begin() + begin, batch_examples.begin() + end);
-    run.scorer.score(shard_examples, shard_logits);
+    scorer.score(shard_examples, shard_logits);
     objective.example_losses({shard_logits.data(), end - begin, labels_per_example},
                              std::span(labels).subspan(static_cast<std::size_t>(begin),
                                                        static_cast<std::size_t>(end - begin)),
@@ -85,7 +88,7 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
     std::optional<double> dev;
     if ((t + 1) % o.eval_every == 0 || t + 1 == o.steps) {
       if (run.seed_log) run.seed_log->sync();
-      dev = accuracy(run.scorer, run.dev);
+      dev = run.task.evaluate(run.dev).accuracy;
       run.record.record_dev(t + 1, *dev);
       Cluster::check_replicas(run.trainable);
       run.record.save();

@@ -15,6 +15,7 @@
 #include "prompt.hpp"
 #include "run_record.hpp"
 #include "scorer.hpp"
+#include "task.hpp"
 
 namespace sst2 {
 
@@ -23,7 +24,7 @@ struct TrainingRun {
   const mezo::ParamSet& trainable;
   mezo::Optimizer& optimizer;
   mezo::StepOptions step_options;
-  LabelScorer& scorer;
+  const Task& task;  // its scorer gives the loss, its evaluate() the dev metric
   const std::vector<EncodedExample>& train;
   const std::vector<EncodedExample>& dev;
   std::optional<mezo::TrajectoryWriter>& seed_log;  // rank 0 only

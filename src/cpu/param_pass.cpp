@@ -28,7 +28,7 @@ namespace {
 constexpr std::uint64_t kChunk = 4096;
 
 struct Chunk {
-  void* theta;                 // float or bf16 (std::uint16_t) elements
+  void* theta;  // float or bf16 (std::uint16_t) elements
   DType dtype;
   std::uint64_t global_first;  // global index of element 0
   std::uint64_t count;
@@ -42,8 +42,8 @@ std::vector<Chunk> split_into_chunks(const ParamSet& params) {
     const bool decays = params.groups()[view.group].weight_decay;
     for (std::uint64_t begin = 0; begin < view.size; begin += kChunk) {
       void* first = static_cast<std::byte*>(view.data) + begin * size_of(view.dtype);
-      chunks.push_back({first, view.dtype, view.offset + begin,
-                        std::min(kChunk, view.size - begin), decays});
+      chunks.push_back(
+          {first, view.dtype, view.offset + begin, std::min(kChunk, view.size - begin), decays});
     }
   }
   return chunks;
@@ -156,8 +156,7 @@ class ChunkWorker {
   // x in its bits (so −0, which comes back +0, is kept, and so is a NaN that
   // comes back another NaN). About one element in eight at transformer weight
   // scales and ε = 1e-3.
-  void record_lossy_and_apply(float* theta, const Chunk& chunk,
-                              EntryBuffer& recorded) {
+  void record_lossy_and_apply(float* theta, const Chunk& chunk, EntryBuffer& recorded) {
     const ZTerm& term = pass_.terms.front();
     const float* z = z_for(term.seed, chunk);
     const float c = term.coef;
@@ -179,9 +178,8 @@ class ChunkWorker {
       const __m512 back_from_plus = _mm512_sub_ps(forward, d);
       const __m512 back_from_minus = _mm512_add_ps(_mm512_sub_ps(x, d), d);
       const __m512i bits = _mm512_castps_si512(x);
-      const __mmask16 lossy =
-          _mm512_cmpneq_epi32_mask(_mm512_castps_si512(back_from_plus), bits) |
-          _mm512_cmpneq_epi32_mask(_mm512_castps_si512(back_from_minus), bits);
+      const __mmask16 lossy = _mm512_cmpneq_epi32_mask(_mm512_castps_si512(back_from_plus), bits) |
+                              _mm512_cmpneq_epi32_mask(_mm512_castps_si512(back_from_minus), bits);
       _mm512_storeu_si512(lossy_at_ + kept, _mm512_maskz_compress_epi32(lossy, offsets));
       _mm512_storeu_ps(lossy_value_ + kept, _mm512_maskz_compress_ps(lossy, x));
       _mm512_storeu_ps(theta + j, forward);
@@ -214,8 +212,8 @@ class ChunkWorker {
   alignas(64) float z_[kChunk];
   alignas(64) float widened_[kChunk];
   alignas(64) std::uint32_t lossy_at_[kChunk + 16];  // offsets in the chunk of lossy elements
-  alignas(64) float lossy_value_[kChunk + 16];        // their values before the pass
-  std::optional<std::size_t> journal_cursor_;         // where the next chunk's entries start
+  alignas(64) float lossy_value_[kChunk + 16];       // their values before the pass
+  std::optional<std::size_t> journal_cursor_;        // where the next chunk's entries start
   std::uint64_t cached_seed_ = 0;
   bool cached_seed_valid_ = false;
 };

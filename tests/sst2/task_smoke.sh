@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # mezo-train --task: the MeZO paper's other tasks end to end.
 #  - each kind on the tiny decoder fixture: classification (RTE, CB with three
-#    answers, BoolQ drawn from val.jsonl alone) and multiple choice (COPA, each
-#    example its own candidates): run.json keeps the task, the summary names
-#    the task's split and answers;
+#    answers, BoolQ drawn from val.jsonl alone), multiple choice (COPA, each
+#    example its own candidates) and generation (SQuAD, DROP: F1 of greedy
+#    answers): run.json keeps the task, the summary names the task's split and
+#    answers or metric;
 #  - --steps 0 evaluates zero-shot only;
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
 #    uninterrupted run does (the task's data and prompts are rebuilt the same);
@@ -14,7 +15,8 @@
 #    data folder without the task's files.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared superglue/RTE/train.jsonl superglue/RTE/val.jsonl superglue/COPA/train.jsonl \
-  superglue/COPA/val.jsonl superglue/CB/train.jsonl superglue/BoolQ/val.jsonl \
+  superglue/COPA/val.jsonl superglue/CB/train.jsonl superglue/BoolQ/val.jsonl squad/dev-v1.1.json \
+  drop/val-1000.jsonl \
   tokenizers/roberta-base/vocab.json tokenizers/bert-base-uncased/vocab.txt
 FIXTURE=$(realpath -- "$(dirname -- "${BASH_SOURCE[0]}")/../fixtures/decoder/tiny-llama/model-f32.gguf")
 tiny=(train --model "$FIXTURE" --data "$SHARED" --num-train 32 --num-dev 16 --max-eval-examples 16
@@ -57,6 +59,26 @@ wait $pid 2>/dev/null || true
 "$SST2" train --resume --out B >>B.log 2>&1 || { cat B.log; fail "--resume of the COPA run failed"; }
 same_runs 6 A B
 note "a killed COPA run resumes bit for bit"
+
+# Generation (SQuAD, DROP): trained on the gold answer's NLL, judged by the F1
+# of greedy answers; run.json names the metric and keeps the exact match.
+for task in squad drop; do
+  "$SST2" "${tiny[@]}" --task $task --steps 2 --out $task >$task.log 2>&1 ||
+    { cat $task.log; fail "--task $task failed"; }
+  grep -q "^$task sampled 32+16 seed=42 from .* (no train split here), lm head, answer_nll objective, 2 steps .*; metric F1" $task.log ||
+    { cat $task.log; fail "--task $task: no summary"; }
+  grep -q "zero-shot: dev F1 .*, test F1 .* (exact match " $task.log || { cat $task.log; fail "--task $task: no zero-shot F1"; }
+  python3 - $task <<'PY' || fail "--task $task: run.json"
+import json, sys
+r = json.load(open(f"{sys.argv[1]}/run.json"))["result"]
+assert r["metric"] == "f1" and 0.0 <= r["test_exact_match"] <= r["test_accuracy"] <= 1.0, r
+PY
+done
+expect_error nll_only "--objective cross_entropy: a generation task trains on answer_nll" "${tiny[@]}" --task squad \
+  --objective cross_entropy --out E6
+expect_error nll_for_generation "--objective answer_nll: answer_nll is for generation tasks" "${tiny[@]}" --task rte \
+  --objective answer_nll --out E7
+note "squad and drop on the tiny decoder"
 
 # Your own task (--task-file): SST-2 rows as JSONL with a template of your own,
 # and a multiple-choice file; the run resumes from another folder.

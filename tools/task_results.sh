@@ -21,7 +21,7 @@ threads=${THREADS:-2}
 model=${MODEL:-$(tools/fetch_model.sh SmolLM2-135M-Instruct)}
 train=$build/examples/sst2/mezo-train
 mkdir -p "$runs"
-tasks="rte cb boolq wsc wic multirc copa"
+tasks="rte cb boolq wsc wic multirc copa squad drop"
 
 finished() { [[ -f $1/run.json ]] && python3 -c 'import json,sys; sys.exit(0 if "result" in json.load(open(sys.argv[1])) else 1)' "$1/run.json"; }
 run() {  # NAME ARGS...: start the run, continue it, or leave it when finished

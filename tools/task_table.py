@@ -7,14 +7,16 @@ Per task: the split (train + dev drawn, test size), the majority baseline (the
 largest share of one answer among the test examples' right answers), zero-shot
 dev and test accuracy, the calibrated zero-shot test accuracy (two-answer
 tasks), and, where RUNS_DIR has them, the dev accuracy of each sweep run and the
-best-by-dev test accuracy of the MeZO run.
+best-by-dev test accuracy of the MeZO run. Generation tasks (SQuAD, DROP) are
+marked "F1": their figures are F1 (run.json's "metric"), with the zero-shot
+test exact match beside it, and they have no majority baseline.
 """
 import glob
 import json
 import os
 import sys
 
-TASKS = ["rte", "cb", "boolq", "wsc", "wic", "multirc", "copa"]
+TASKS = ["rte", "cb", "boolq", "wsc", "wic", "multirc", "copa", "squad", "drop"]
 
 
 def load(path):
@@ -40,7 +42,8 @@ def main():
             continue
         r = z["result"]
         split = f"{r['data']} ({r['test_examples']} test)"
-        majority = max(r["test_gold"])
+        generation = r.get("metric") == "f1"
+        majority = "–" if generation else pct(max(r["test_gold"]))
         cal = r.get("zero_shot_calibrated")
         cal_text = pct(cal["test_accuracy"]) if isinstance(cal, dict) and cal else "–"
         sweeps = []
@@ -52,8 +55,11 @@ def main():
         mezo = [m for m in mezo if m]
         mezo_text = ", ".join(f"{pct(m['result']['test_accuracy'])} (lr {m['options']['lr']:g}, "
                               f"best dev {pct(m['best_dev_accuracy'])} at step {m['best_step']})" for m in mezo)
-        print(f"| {t} | {split or '–'} | {pct(majority)} | {pct(r['zero_shot_dev_accuracy'])} | "
-              f"{pct(r['zero_shot_test_accuracy'])} | {cal_text} | {'; '.join(sweeps) or '–'} | {mezo_text or '–'} |")
+        zero_test = pct(r["zero_shot_test_accuracy"])
+        if generation:
+            zero_test += f" (EM {pct(r['test_exact_match'])})" if r["steps"] == 0 else ""
+        print(f"| {t}{' (F1)' if generation else ''} | {split or '–'} | {majority} | {pct(r['zero_shot_dev_accuracy'])} | "
+              f"{zero_test} | {cal_text} | {'; '.join(sweeps) or '–'} | {mezo_text or '–'} |")
 
 
 if __name__ == "__main__":

@@ -9,16 +9,6 @@
 #include "tasks.hpp"
 
 namespace sst2 {
-namespace {
-
-std::string strip(const std::string& text) {
-  const char* space = " \t\n\r\f\v";
-  const auto begin = text.find_first_not_of(space);
-  if (begin == std::string::npos) return {};
-  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
-}
-
-}  // namespace
 
 AnswerGenerator::AnswerGenerator(mezo::CausalLM& model, const mezo::Tokenizer& tokenizer)
     : model_(model), tokenizer_(tokenizer) {
@@ -40,7 +30,7 @@ std::string AnswerGenerator::answer(const EncodedExample& example) {
   // Like the reference's decode(skip_special_tokens=True): the stop token is
   // not part of the answer.
   if (g.stop == mezo::GenerationStop::stop_token) g.ids.pop_back();
-  return strip(tokenizer_.decode(g.ids));
+  return stripped(tokenizer_.decode(g.ids));
 }
 
 Evaluation AnswerGenerator::evaluate(const std::vector<EncodedExample>& examples) {

@@ -40,6 +40,13 @@ std::string trimmed(const std::string& text) {
   return end == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
 }
 
+std::string stripped(const std::string& text) {
+  const char* space = " \t\n\r\f\v";
+  const auto begin = text.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
+}
+
 std::vector<Example> to_examples(const std::vector<mezo::LabeledExample>& labeled) {
   std::vector<Example> out;
   out.reserve(labeled.size());

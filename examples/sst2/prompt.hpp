@@ -90,4 +90,8 @@ TemplateParts split_template(const std::string& text, bool mask_required);
 // reference code's .strip() does.
 std::string trimmed(const std::string& text);
 
+// `text` without the ASCII whitespace at its ends, as Python's str.strip()
+// has it for ASCII text (the reference's templates and answers use it).
+std::string stripped(const std::string& text);
+
 }  // namespace sst2

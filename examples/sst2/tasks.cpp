@@ -157,13 +157,6 @@ void render_copa(const json& row, std::vector<Example>& out) {
   out.push_back(std::move(e));
 }
 
-std::string strip_whitespace(const std::string& text) {
-  const char* space = " \t\n\r\f\v";
-  const auto begin = text.find_first_not_of(space);
-  if (begin == std::string::npos) return {};
-  return text.substr(begin, text.find_last_not_of(space) - begin + 1);
-}
-
 // A generation example: the prompt, the prompt followed by " answer\n" with
 // the first gold answer (SQuADv2Template and DROPTemplate's verbalize: the
 // tokens training scores), and every gold answer.
@@ -227,7 +220,7 @@ std::vector<json> squad_rows(const json& document) {
 void render_squad(const json& row, std::vector<Example>& out) {
   const std::string prompt =
       fmt::format("Title: {}\nContext: {}\nQuestion: {}\nAnswer:", text_field(row, "title"),
-                  text_field(row, "context"), strip_whitespace(text_field(row, "question")));
+                  text_field(row, "context"), stripped(text_field(row, "question")));
   out.push_back(generation(prompt, text_list(row, "answers")));
 }
 

@@ -265,7 +265,8 @@ void apply_param_pass(const ParamSet& params, const ParamPass& pass, ZDistributi
     for (const Chunk& chunk : chunks) worker.run(chunk, *recorded[0]);
   } else {
     // An exception (out of memory growing a buffer) must not leave the
-    // parallel region: each thread keeps its own, rethrown after.
+    // parallel region, which would terminate the program: each thread keeps
+    // its own, rethrown after (θ is then part-way through the pass).
     std::vector<std::exception_ptr> failed(recorded.size());
 #pragma omp parallel num_threads(threads)
     {

@@ -22,12 +22,6 @@ namespace fs = std::filesystem;
 
 const fs::path kModel = fs::path(MEZO_TEST_FIXTURES_DIR) / "decoder/tiny-llama/model-f32.gguf";
 
-std::string stripped(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\n\r\f\v");
-  if (begin == std::string::npos) return {};
-  return text.substr(begin, text.find_last_not_of(" \t\n\r\f\v") - begin + 1);
-}
-
 class AnswerGeneration : public testing::Test {
  protected:
   // Also called again by a test for a fresh model.
@@ -91,7 +85,7 @@ TEST_F(AnswerGeneration, AnswersAreTheGreedyContinuationToTheFirstNewline) {
       }
       cut_mid_answer += stop && !kept.empty();
       ran_to_the_limit += !stop;
-      EXPECT_EQ(generator.answer(e), stripped(tokenizer_->decode(kept)));
+      EXPECT_EQ(generator.answer(e), sst2::stripped(tokenizer_->decode(kept)));
     }
   }
   EXPECT_GT(cut_mid_answer, 0) << "no answer was cut at a newline after some tokens";

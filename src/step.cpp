@@ -22,7 +22,7 @@ namespace {
 
 // The two journals a step may keep, lent from ones this thread keeps from
 // step to step: for a real model a journal is hundreds of MB, and a fresh one
-// every step cost its page faults, about a fifth of what the passes cost
+// every step cost its page faults, about a sixth of what the passes cost
 // (perturbation_benchmark, step_passes). A step run from inside another's loss
 // on the same thread (nothing in libmezo does) gets fresh ones.
 class LentJournals {

@@ -197,6 +197,43 @@ struct Blob {
   }
 };
 
+// mezo::step lends each thread's kept journals to one step at a time: a step
+// run inside another's loss gets journals of its own, so the outer step
+// still restores its weights bit for bit from its own journal.
+TEST(Step, AStepInsideAnothersLossKeepsBothRestoresExact) {
+  Blob outer(50000), inner(40000);
+  const auto outer_before = outer.w, inner_before = inner.w;
+  mezo::ZoSgd outer_opt({.lr = 1e-3f, .eps = 1e-3f}), inner_opt({.lr = 1e-3f, .eps = 1e-3f});
+  int calls = 0;
+  mezo::StepResult inner_result;
+  const auto r = mezo::step(
+      outer.params, outer_opt,
+      [&] {
+        ++calls;
+        if (calls == 2) {  // at θ − εz: the inner step journals on this thread too
+          int inner_calls = 0;
+          inner_result = mezo::step(
+              inner.params, inner_opt, [&] { return ++inner_calls == 2 ? NAN : 1.0f; }, 5);
+          return NAN;
+        }
+        return 1.0f;
+      },
+      77);
+  EXPECT_EQ(r.status, mezo::StepStatus::nonfinite_loss);
+  EXPECT_EQ(inner_result.status, mezo::StepStatus::nonfinite_loss);
+  EXPECT_GT(r.journal_entries, 0u);
+  EXPECT_GT(inner_result.journal_entries, 0u);
+  EXPECT_TRUE(same_bytes(outer.w, outer_before));
+  EXPECT_TRUE(same_bytes(inner.w, inner_before));
+  // And the kept journals serve the next step on this thread as before.
+  Blob again(50000);
+  const auto again_before = again.w;
+  mezo::ZoSgd again_opt({.lr = 1e-3f, .eps = 1e-3f});
+  int again_calls = 0;
+  mezo::step(again.params, again_opt, [&] { return ++again_calls == 2 ? NAN : 1.0f; }, 9);
+  EXPECT_TRUE(same_bytes(again.w, again_before));
+}
+
 TEST(Step, NonFiniteLossLeavesWeightsBitIdentical) {
   for (int failing_call : {1, 2}) {
     for (float bad : {NAN, INFINITY}) {

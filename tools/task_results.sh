@@ -10,6 +10,8 @@
 #
 # STAGE:
 #   zero-shot          --steps 0 for every task (zero-shot-TASK)
+#   in-context [TASK]  --demos 32, the paper's ICL baseline, for TASK or every
+#                      task with sst2 (in-context-TASK)
 #   sweep TASK         full-parameter MeZO (ZO-SGD) lr sweep on dev: 1e-5 3e-5 1e-4,
 #                      300 steps, dev at the end (sweep-TASK-LR)
 #   mezo TASK LR       1000 steps, dev every 125 (mezo-TASK-LR)
@@ -40,7 +42,8 @@ need() { [[ -n $1 ]] || { echo "stage $stage needs $2" >&2; exit 2; }; }
 
 case $stage in
   zero-shot) for t in $tasks; do run "zero-shot-$t" --task "$t" --steps 0; done ;;
+  in-context) for t in ${task:-sst2 $tasks}; do run "in-context-$t" --task "$t" --demos 32; done ;;
   sweep) need "$task" TASK; for l in 1e-5 3e-5 1e-4; do run "sweep-$task-$l" --task "$task" --lr "$l" --steps 300 --eval-every 300; done ;;
   mezo) need "$task" TASK; need "$lr" LR; run "mezo-$task-$lr" --task "$task" --lr "$lr" --steps 1000 --eval-every 125 ;;
-  *) echo "unknown stage '$stage' (zero-shot, sweep, mezo)" >&2; exit 2 ;;
+  *) echo "unknown stage '$stage' (zero-shot, in-context, sweep, mezo)" >&2; exit 2 ;;
 esac

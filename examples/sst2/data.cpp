@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "demonstrations.hpp"
 #include "mezo/error.hpp"
 #include "run_files.hpp"
 #include "sampled_split.hpp"
@@ -103,7 +104,9 @@ RunData load_sst2(const TrainOptions& o) {
 }
 
 RunData load_data(const TrainOptions& o) {
-  return o.task == "sst2" ? load_sst2(o) : load_task_data(o, task_spec(o));
+  RunData data = o.task == "sst2" ? load_sst2(o) : load_task_data(o, task_spec(o));
+  if (o.demos > 0) return in_context(std::move(data), o.demos, o.task, o.prompt);
+  return data;
 }
 
 }  // namespace sst2

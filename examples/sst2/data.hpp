@@ -29,7 +29,9 @@ struct RunData {
 // In an MPI job, call it on rank 0 first: it may write the split.
 RunData load_sst2(const TrainOptions& o);
 
-// load_sst2 for --task sst2, else load_task_data (task_data.hpp).
+// load_sst2 for --task sst2, else load_task_data (task_data.hpp); with
+// --demos, dev and test in context (demonstrations.hpp: o.prompt must hold
+// the template and label words in use).
 RunData load_data(const TrainOptions& o);
 
 }  // namespace sst2

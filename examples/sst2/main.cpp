@@ -171,6 +171,13 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
   cmd.add_option("--max-eval-examples", o.max_eval_examples,
                  "evaluate on at most this many dev/test examples (0 = all)")
       ->capture_default_str();
+  cmd.add_option("--demos", o.demos,
+                 fmt::format("in-context learning (the paper's ICL baseline): evaluate the "
+                             "untrained model with this many training examples and their "
+                             "answers before every prompt (the paper: 32; implies --steps 0 "
+                             "and --max-length {})",
+                             sst2::kInContextMaxLength))
+      ->capture_default_str();
   cmd.add_option("--peft", o.peft,
                  "full (every weight), lora or prefix (parameter-efficient MeZO; their lr, eps "
                  "and weight decay default to the paper's: see --lr, --eps, --weight-decay)")

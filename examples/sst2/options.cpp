@@ -58,6 +58,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"exact_restore", o.exact_restore},
       {"log_every", o.log_every},
       {"max_eval_examples", o.max_eval_examples},
+      {"demos", o.demos},
       {"max_rejected_in_a_row", o.max_rejected_in_a_row},
       {"peft", o.peft},
       {"lora_rank", o.lora_rank},
@@ -101,6 +102,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
   o.exact_restore = j.at("exact_restore");
   o.log_every = j.at("log_every");
   o.max_eval_examples = j.at("max_eval_examples");
+  o.demos = j.value("demos", 0);  // newer: runs before it had no demonstrations
   o.max_rejected_in_a_row = j.value("max_rejected_in_a_row", o.max_rejected_in_a_row);  // newer
   // PEFT (newer): a run.json without them is a full-parameter run.
   o.peft = j.value("peft", o.peft);
@@ -150,6 +152,12 @@ void validate(const TrainOptions& o) {
   if (o.protocol == "sampled" && o.was_given("--k"))
     fail("--k is an option of --protocol kshot, not sampled (use --num-train/--num-dev)");
   if (o.steps < 0) fail(fmt::format("--steps must be >= 0, got {}", o.steps));
+  if (o.demos < 0) fail(fmt::format("--demos must be >= 0, got {}", o.demos));
+  if (o.demos > 0 && o.was_given("--steps") && o.steps != 0)
+    fail(
+        fmt::format("--demos {} evaluates the untrained model in context (the paper's ICL "
+                    "baseline); it does not train: leave out --steps {} or give --steps 0",
+                    o.demos, o.steps));
   if (o.eval_every < 1) fail(fmt::format("--eval-every must be >= 1, got {}", o.eval_every));
   if (o.batch_size < 1) fail(fmt::format("--batch must be >= 1, got {}", o.batch_size));
   if (o.threads < 0) fail(fmt::format("--threads must be >= 0, got {}", o.threads));
@@ -222,6 +230,15 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t mode
     set("--max-length", o.prompt.max_length,
         static_cast<int>(std::min<std::int64_t>(kTaskMaxLength, model_max_length)));
   }
+  if (o.demos > 0) {
+    if (!causal)
+      fail(
+          fmt::format("--demos {}: in-context demonstrations need a causal LM; this model is a "
+                      "masked LM",
+                      o.demos));
+    set("--max-length", o.prompt.max_length,
+        static_cast<int>(std::min<std::int64_t>(kInContextMaxLength, model_max_length)));
+  }
   if (o.protocol == "auto") {
     o.protocol = sampled_options_given(o) ? "sampled"
                  : o.was_given("--k")     ? "kshot"
@@ -230,7 +247,7 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t mode
   }
   const FamilyDefaults& run = causal ? kCausalLmDefaults : kMaskedLmDefaults;
   set("--batch", o.batch_size, run.batch_size);
-  set("--steps", o.steps, run.steps);
+  set("--steps", o.steps, o.demos > 0 ? 0 : run.steps);
   set("--eval-every", o.eval_every, run.eval_every);
   const PeftDefaults& peft = o.peft == "lora"     ? kLoraDefaults
                              : o.peft == "prefix" ? kPrefixDefaults

@@ -73,6 +73,9 @@ struct TrainOptions {
   bool exact_restore = true;
   std::int64_t log_every = 100;        // progress lines when not a terminal
   std::int64_t max_eval_examples = 0;  // 0 = all (dev and test)
+  // In-context learning (demonstrations.hpp): this many training examples,
+  // with their answers, before every dev and test prompt; a --steps 0 run.
+  int demos = 0;
   // Stop with an error after this many rejected steps in a row (non-finite
   // losses: weights gone bad, or an lr far too large); 0 = never stop.
   std::int64_t max_rejected_in_a_row = 100;
@@ -116,11 +119,15 @@ void validate(const TrainOptions& o);
 // "kshot" when --k was, else the family's. Throws mezo::Error when options of
 // both protocols were given. Another --task than sst2 also sets its data
 // folder, its dev size (tasks.hpp) and --max-length: min(kTaskMaxLength, the
-// model's longest sequence, `model_max_length`).
+// model's longest sequence, `model_max_length`). --demos sets --steps 0 and
+// --max-length min(kInContextMaxLength, the model's), and needs a causal LM.
 void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t model_max_length);
 
 // The default --max-length of a --task (passages and paragraphs are long;
 // the paper's reference allows 2,048 tokens).
 inline constexpr int kTaskMaxLength = 1024;
+// The default --max-length of an in-context run: the reference's 2,048, which
+// 32 demonstrations of most tasks fill (the first ones are cut from the left).
+inline constexpr int kInContextMaxLength = 2048;
 
 }  // namespace sst2

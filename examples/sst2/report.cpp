@@ -36,6 +36,10 @@ std::string one_line(const std::string& text) {
 
 }  // namespace
 
+std::string untrained_evaluation(const TrainOptions& o) {
+  return o.demos > 0 ? fmt::format("in-context ({} demonstrations)", o.demos) : "zero-shot";
+}
+
 void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
                       std::uint64_t trainable_parameters, const RunData& data,
                       std::size_t train_examples, std::size_t dev_examples,
@@ -96,7 +100,7 @@ void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
                                 ? fmt::format("{} steps at {:.2f} steps/s",
                                               summary.steps_this_session, summary.steps_per_second)
                             : o.steps == 0
-                                ? std::string("zero-shot only (--steps 0)")
+                                ? untrained_evaluation(o) + " only (--steps 0)"
                                 : std::string("no steps this session (the run had finished)");
   const nlohmann::json& c = state.zero_shot_calibrated;
   const std::string calibrated = c.is_object()
@@ -114,7 +118,7 @@ void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
   std::printf(
       "%s%s, %s head, %s objective, %lld steps (lr %g, eps %g)%s\n"
       "  trained:    %s, %llu parameters (weight decay %g)\n"
-      "  zero-shot:  dev %.1f%%  test %.1f%%%s\n"
+      "  %s:  dev %.1f%%  test %.1f%%%s\n"
       "  best dev:   %.1f%% at step %lld\n"
       "  test (best-by-dev weights): %.1f%%\n"
       "  test answers: %s\n"
@@ -124,10 +128,10 @@ void print_summary(const TrainOptions& o, const RunData& data, const Task& task,
       o.objective.c_str(), static_cast<long long>(state.steps_done), o.lr, o.eps,
       task.generator ? "; metric F1" : "", peft_description(o).c_str(),
       static_cast<unsigned long long>(summary.trainable_parameters), o.weight_decay,
-      100 * state.zero_shot_dev, 100 * state.zero_shot_test, calibrated.c_str(),
-      100 * state.best_dev, static_cast<long long>(state.best_step), 100 * summary.test_accuracy,
-      answers.c_str(), speed.c_str(), summary.seconds, peak_rss_mib(), o.out_dir.c_str(),
-      (o.out_dir / "metrics.jsonl").c_str());
+      untrained_evaluation(o).c_str(), 100 * state.zero_shot_dev, 100 * state.zero_shot_test,
+      calibrated.c_str(), 100 * state.best_dev, static_cast<long long>(state.best_step),
+      100 * summary.test_accuracy, answers.c_str(), speed.c_str(), summary.seconds, peak_rss_mib(),
+      o.out_dir.c_str(), (o.out_dir / "metrics.jsonl").c_str());
 }
 
 }  // namespace sst2

@@ -29,6 +29,10 @@ struct RunSummary {
   double seconds = 0.0;                 // this session
 };
 
+// What the untrained model's evaluation is called: "zero-shot", or with
+// --demos "in-context (32 demonstrations)"; run.json's zero_shot fields hold it.
+std::string untrained_evaluation(const TrainOptions& o);
+
 // Model, PEFT mode, trainable parameters, head and data sizes (stderr).
 void print_run_header(const TrainOptions& o, const mezo::LanguageModel& model, const Task& task,
                       std::uint64_t trainable_parameters, const RunData& data,

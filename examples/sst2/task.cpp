@@ -63,6 +63,14 @@ Task decoder_task(mezo::LanguageModel& model, const mezo::Tokenizer& tokenizer,
     return {std::move(prompt), std::move(scorer), std::move(generator)};
   }
   auto prompt = std::make_unique<CausalPrompt>(tokenizer, o.prompt);
+  if (o.demos > 0) {
+    // In context, SST-2's examples are rendered prompts with demonstrations
+    // before them (demonstrations.hpp), encoded and scored as a --task's.
+    auto rendered = std::make_unique<RenderedPrompt>(tokenizer, prompt->template_text(),
+                                                     prompt->label_words(), o.prompt.max_length);
+    auto scorer = make_per_example_scorer(model, prompt->label_words().size(), pad);
+    return {std::move(rendered), std::move(scorer), nullptr};
+  }
   auto scorer = make_lm_scorer(model, prompt->candidates(), pad);
   return {std::move(prompt), std::move(scorer), nullptr};
 }

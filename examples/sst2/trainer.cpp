@@ -93,7 +93,7 @@ int train(const TrainOptions& cli, bool resume) {
 
   // Rank 0 writes a split the run folder lacks before the others look for it.
   if (!Cluster::root()) Cluster::barrier("data split");
-  const RunData data = load_data(o);
+  const RunData data = load_data(o);  // o.prompt holds the defaults in use
   if (Cluster::root()) Cluster::barrier("data split");
   if (o.was_given("--batch") && data.train.size() < static_cast<std::size_t>(o.batch_size)) {
     fail(
@@ -120,12 +120,13 @@ int train(const TrainOptions& cli, bool resume) {
 
   std::optional<Evaluation> zero_shot_test;  // the test of a --steps 0 run
   if (!resume) {
-    std::fprintf(stderr, "zero-shot evaluation...\n");
+    const std::string untrained = untrained_evaluation(o);
+    std::fprintf(stderr, "%s evaluation...\n", untrained.c_str());
     const Evaluation zero_shot_dev = task.evaluate(dev_examples);
     record.state().zero_shot_dev = zero_shot_dev.accuracy;
     zero_shot_test = task.evaluate(test_examples);
     record.state().zero_shot_test = zero_shot_test->accuracy;
-    std::fprintf(stderr, "zero-shot: %s%s\n",
+    std::fprintf(stderr, "%s: %s%s\n", untrained.c_str(),
                  dev_and_test(task, zero_shot_dev.accuracy, *zero_shot_test).c_str(),
                  zero_shot_test->generated
                      ? ""
@@ -137,9 +138,9 @@ int train(const TrainOptions& cli, bool resume) {
       record.state().zero_shot_calibrated = {
           {"bias", c.bias}, {"dev_accuracy", c.dev_accuracy}, {"test_accuracy", c.test_accuracy}};
       std::fprintf(stderr,
-                   "calibrated zero-shot (bias %+.3f on the label margin, chosen on dev): dev "
+                   "calibrated %s (bias %+.3f on the label margin, chosen on dev): dev "
                    "%.1f%%, test %.1f%%\n",
-                   c.bias, 100 * c.dev_accuracy, 100 * c.test_accuracy);
+                   untrained.c_str(), c.bias, 100 * c.dev_accuracy, 100 * c.test_accuracy);
     }
     // --steps 0: the zero-shot model is the run's best (and only) one.
     if (o.steps == 0) record.record_dev(0, zero_shot_dev.accuracy);

@@ -5,22 +5,24 @@
 #    example its own candidates) and generation (SQuAD, DROP: F1 of greedy
 #    answers): run.json keeps the task, the summary names the task's split and
 #    answers or metric;
-#  - --steps 0 evaluates zero-shot only;
+#  - --steps 0 evaluates zero-shot only; --demos N in context (the paper's
+#    ICL baseline) for each kind and SST-2;
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
 #    uninterrupted run does (the task's data and prompts are rebuilt the same);
 #  - --task-file: the user's own classification and multiple-choice data;
 #  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE
 #    and COPA;
 #  - what --task refuses: an unknown task, a masked LM, --template, k-shot, a
-#    data folder without the task's files.
+#    data folder without the task's files; what --demos refuses.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 require_shared superglue/RTE/train.jsonl superglue/RTE/val.jsonl superglue/COPA/train.jsonl \
   superglue/COPA/val.jsonl superglue/CB/train.jsonl superglue/BoolQ/val.jsonl squad/dev-v1.1.json \
   drop/val-1000.jsonl \
   tokenizers/roberta-base/vocab.json tokenizers/bert-base-uncased/vocab.txt
 FIXTURE=$(realpath -- "$(dirname -- "${BASH_SOURCE[0]}")/../fixtures/decoder/tiny-llama/model-f32.gguf")
-tiny=(train --model "$FIXTURE" --data "$SHARED" --num-train 32 --num-dev 16 --max-eval-examples 16
-  --eval-every 2 --threads 1 --lr 1e-3)
+tiny_options=(--model "$FIXTURE" --num-train 32 --num-dev 16 --max-eval-examples 16 --eval-every 2 --threads 1
+  --lr 1e-3)
+tiny=(train "${tiny_options[@]}" --data "$SHARED")
 
 for task in rte cb boolq copa; do
   "$SST2" "${tiny[@]}" --task $task --steps 4 --out $task >$task.log 2>&1 || { cat $task.log; fail "--task $task failed"; }
@@ -80,6 +82,33 @@ expect_error nll_for_generation "--objective answer_nll: answer_nll is for gener
   --objective answer_nll --out E7
 note "squad and drop on the tiny decoder"
 
+# In context (--demos, the paper's ICL baseline): the untrained model with
+# demonstrations before every prompt, --steps 0 implied; classification,
+# multiple choice, generation and SST-2 itself.
+for task in rte copa squad sst2; do
+  run=("${tiny[@]}" --task $task)
+  [[ $task == sst2 ]] && run=(train "${tiny_options[@]}" --data "$SHARED/SST-2")
+  "$SST2" "${run[@]}" --demos 3 --out icl-$task >icl-$task.log 2>&1 ||
+    { cat icl-$task.log; fail "--demos 3 --task $task failed"; }
+  grep -q "^in-context (3 demonstrations): dev .*, test " icl-$task.log ||
+    { cat icl-$task.log; fail "--demos --task $task: no in-context line"; }
+  grep -q "in context: 3 demonstrations per example" icl-$task.log ||
+    { cat icl-$task.log; fail "--demos --task $task: the data line does not say so"; }
+  python3 - icl-$task <<'PY' || fail "--demos --task $task: run.json"
+import json, sys
+j = json.load(open(f"{sys.argv[1]}/run.json"))
+assert j["options"]["demos"] == 3 and j["options"]["steps"] == 0, j["options"]
+r = j["result"]
+assert r["steps"] == 0 and r["test_accuracy"] == r["zero_shot_test_accuracy"], r
+PY
+done
+expect_error demos_train "it does not train: leave out --steps 5 or give --steps 0" "${tiny[@]}" --task rte \
+  --demos 2 --steps 5 --out E8
+expect_error demos_pool "40 demonstrations asked for, from 32 training examples" "${tiny[@]}" --task rte \
+  --demos 40 --out E9
+expect_error demos_negative "--demos must be >= 0, got -1" "${tiny[@]}" --task rte --demos -1 --out E10
+note "--demos: rte, copa, squad and sst2 in context"
+
 # Your own task (--task-file): SST-2 rows as JSONL with a template of your own,
 # and a multiple-choice file; the run resumes from another folder.
 python3 - "$SHARED/SST-2/glue/train.tsv" <<'PY'
@@ -124,6 +153,8 @@ note "rte and copa at hidden 384"
 make_model bert-base-uncased bert
 expect_error unknown "--task squad2: unknown task; the built-in tasks are sst2, rte" "${tiny[@]}" --task squad2 --out E1
 expect_error masked "--task rte needs a causal LM" train --model bert --task rte --data "$SHARED" --out E2
+expect_error masked_demos "in-context demonstrations need a causal LM" train --model bert --demos 2 \
+  --data "$SHARED/SST-2" --out E11
 expect_error template "--template is for sst2" "${tiny[@]}" --task rte --template '{sentence} ok' --out E3
 expect_error kshot "--task rte uses the sampled protocol" "${tiny[@]}" --task rte --protocol kshot --out E4
 mkdir -p empty

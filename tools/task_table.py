@@ -6,7 +6,7 @@
 Per task: the split (train + dev drawn, test size), the majority baseline (the
 largest share of one answer among the test examples' right answers), zero-shot
 dev and test accuracy, the calibrated zero-shot test accuracy (two-answer
-tasks), and, where RUNS_DIR has them, the dev accuracy of each sweep run and the
+tasks), the in-context (--demos 32) test accuracy, and, where RUNS_DIR has them, the dev accuracy of each sweep run and the
 best-by-dev test accuracy of the MeZO run. Generation tasks (SQuAD, DROP) are
 marked "F1": their figures are F1 (run.json's "metric"), with the zero-shot
 test exact match beside it, and they have no majority baseline.
@@ -33,12 +33,12 @@ def pct(x):
 
 def main():
     runs = sys.argv[1]
-    print("| task | train + dev (test) | majority | zero-shot dev | zero-shot test | calibrated test | MeZO lr sweep: dev | MeZO test |")
-    print("|---|---|--:|--:|--:|--:|---|--:|")
+    print("| task | train + dev (test) | majority | zero-shot dev | zero-shot test | calibrated test | in-context test | MeZO lr sweep: dev | MeZO test |")
+    print("|---|---|--:|--:|--:|--:|--:|---|--:|")
     for t in TASKS:
         z = load(f"{runs}/zero-shot-{t}/run.json")
         if z is None:
-            print(f"| {t} | not run | | | | | | |")
+            print(f"| {t} | not run | | | | | | | |")
             continue
         r = z["result"]
         split = f"{r['data']} ({r['test_examples']} test)"
@@ -46,6 +46,8 @@ def main():
         majority = "–" if generation else pct(max(r["test_gold"]))
         cal = r.get("zero_shot_calibrated")
         cal_text = pct(cal["test_accuracy"]) if isinstance(cal, dict) and cal else "–"
+        icl = load(f"{runs}/in-context-{t}/run.json")
+        icl_text = pct(icl["result"]["test_accuracy"]) if icl else "–"
         sweeps = []
         for f in sorted(glob.glob(f"{runs}/sweep-{t}-*/run.json")):
             s = load(f)
@@ -59,7 +61,7 @@ def main():
         if generation:
             zero_test += f" (EM {pct(r['test_exact_match'])})" if r["steps"] == 0 else ""
         print(f"| {t}{' (F1)' if generation else ''} | {split or '–'} | {majority} | {pct(r['zero_shot_dev_accuracy'])} | "
-              f"{zero_test} | {cal_text} | {'; '.join(sweeps) or '–'} | {mezo_text or '–'} |")
+              f"{zero_test} | {cal_text} | {icl_text} | {'; '.join(sweeps) or '–'} | {mezo_text or '–'} |")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,14 @@ Evaluation AnswerGenerator::evaluate(const std::vector<EncodedExample>& examples
   return result;
 }
 
+void AnswerGenerator::negative_f1(std::span<const EncodedExample* const> examples,
+                                  std::span<double> out) {
+  if (out.size() != examples.size())
+    throw mezo::Error(mezo::ErrorCode::internal, "negative_f1: one output per example");
+  for (std::size_t i = 0; i < examples.size(); ++i)
+    out[i] = -answer_f1(answer(*examples[i]), examples[i]->gold_answers);
+}
+
 float AnswerNll::operator()(mezo::Logits logits, std::span<const std::int32_t> labels) const {
   std::vector<double> losses(static_cast<std::size_t>(logits.rows));
   example_losses(logits, labels, losses);

@@ -3,10 +3,11 @@
 // of the prompt, at most kMaxAnswerTokens tokens, ending at the first newline
 // token or the end token, decoded and stripped; it is scored by exact match
 // and F1 against every gold answer (answer_metrics.hpp). Training minimises
-// AnswerNll.
+// AnswerNll, or the answers' −F1 itself (AnswerGenerator::negative_f1).
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ class AnswerGenerator {
   // `accuracy` holds the F1, what a run selects its best step by). In an MPI
   // job every rank must call it: the examples are spread over the ranks.
   Evaluation evaluate(const std::vector<EncodedExample>& examples);
+
+  // The F1 objective (--objective f1, the MeZO paper's non-differentiable
+  // one: "MeZO (non-diff)" in its Table 3): −F1 of the model's answer to each
+  // example against its golds, into out; no gradient exists for it, a MeZO
+  // step needs only its values. The batch's loss is mezo::mean_loss(out).
+  void negative_f1(std::span<const EncodedExample* const> examples, std::span<double> out);
 
  private:
   mezo::CausalLM& model_;

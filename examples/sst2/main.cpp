@@ -87,8 +87,9 @@ void add_train_options(CLI::App& cmd, sst2::TrainOptions& o, bool& resume, doubl
                  "runs/TASK/YYYYMMDD-HHMMSS)");
   cmd.add_flag("--resume", resume, "continue the run in --out (its options are reused)");
   cmd.add_option("--objective", o.objective,
-                 "cross_entropy or accuracy (negative accuracy, non-differentiable); "
-                 "answer_nll for generation tasks (their default and only one)")
+                 "cross_entropy or accuracy (negative accuracy, non-differentiable); for "
+                 "generation tasks answer_nll (the gold answer's NLL, their default) or f1 (the "
+                 "answers' F1, non-differentiable: each step generates the batch's answers twice)")
       ->capture_default_str();
   cmd.add_option("--head", o.head,
                  "auto, mlm (masked LM head at the mask), cosine (masked LMs without an MLM "

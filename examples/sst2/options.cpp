@@ -179,10 +179,13 @@ void validate(const TrainOptions& o) {
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
     fail(fmt::format("--weight-decay must be finite and >= 0, got {}", o.weight_decay));
   validate_optimizer(o);
-  if (o.objective != "cross_entropy" && o.objective != "accuracy" && o.objective != "answer_nll") {
-    fail(fmt::format("--objective must be cross_entropy, accuracy or answer_nll, got '{}'",
+  if (o.objective != "cross_entropy" && o.objective != "accuracy" && o.objective != "answer_nll" &&
+      o.objective != "f1") {
+    fail(fmt::format("--objective must be cross_entropy, accuracy, answer_nll or f1, got '{}'",
                      o.objective));
   }
+  if (o.task == "sst2" && (o.objective == "answer_nll" || o.objective == "f1"))
+    fail(fmt::format("--objective {} is for generation tasks (squad, drop)", o.objective));
   if (o.head != "auto" && o.head != "mlm" && o.head != "cosine" && o.head != "lm") {
     fail(fmt::format("--head must be auto, mlm, cosine or lm, got '{}'", o.head));
   }
@@ -220,13 +223,15 @@ void apply_defaults(TrainOptions& o, mezo::ModelFamily family, std::int64_t mode
     set("--data", o.data_dir, std::filesystem::path("../shared/data"));
     const TaskSpec spec = task_spec(o);
     set("--num-dev", o.num_dev, spec.num_dev);
-    if (spec.generation != (o.objective == "answer_nll") && o.was_given("--objective")) {
+    const bool generation_objective = o.objective == "answer_nll" || o.objective == "f1";
+    if (spec.generation != generation_objective && o.was_given("--objective")) {
       fail(fmt::format("--objective {}: {}", o.objective,
-                       spec.generation ? "a generation task trains on answer_nll (the gold "
-                                         "answer's negative log-likelihood)"
-                                       : "answer_nll is for generation tasks (squad, drop)"));
+                       spec.generation
+                           ? "a generation task trains on answer_nll (the gold answer's negative "
+                             "log-likelihood) or f1 (its answers' F1)"
+                           : fmt::format("{} is for generation tasks (squad, drop)", o.objective)));
     }
-    if (spec.generation) o.objective = "answer_nll";
+    if (spec.generation && !o.was_given("--objective")) o.objective = "answer_nll";
     set("--max-length", o.prompt.max_length,
         static_cast<int>(std::min<std::int64_t>(kTaskMaxLength, model_max_length)));
   }

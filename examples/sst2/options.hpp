@@ -49,7 +49,7 @@ struct TrainOptions {
   int num_dev = 500;                        // sampled: dev examples
   std::uint32_t data_seed = 42;             // which split (both protocols)
   std::filesystem::path out_dir;            // empty: main() picks a fresh one
-  std::string objective = "cross_entropy";  // or "accuracy"
+  std::string objective = "cross_entropy";  // or accuracy; generation: answer_nll | f1
   std::string head = "auto";                // auto | mlm | cosine | lm
   float cosine_scale = 20.0f;
   PromptOptions prompt;

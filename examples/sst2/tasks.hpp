@@ -34,7 +34,8 @@ struct TaskSpec {
   std::function<std::vector<nlohmann::json>(const nlohmann::json& document)> document_rows;
   // A generation task (SQuAD, DROP): the model writes the answer. Training
   // minimises the negative log-likelihood of the first gold answer's tokens
-  // after the prompt (verbalized[0]); evaluation decodes greedily up to
+  // after the prompt (verbalized[0]), or with --objective f1 its answers'
+  // −F1 (AnswerGenerator::negative_f1); evaluation decodes greedily up to
   // kMaxAnswerTokens tokens, stopping at a newline or the end token, and
   // scores exact match and F1 against every gold answer (answer_metrics.hpp).
   bool generation = false;

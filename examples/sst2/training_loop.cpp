@@ -23,7 +23,18 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   std::vector<const EncodedExample*> batch_examples;
   std::vector<std::int32_t> labels;
   std::vector<float> logits;
+  // --objective f1: the loss is the answers' −F1, which generates them; the
+  // scorer's logits play no part.
+  AnswerGenerator* const f1_generator = o.objective == "f1" ? run.task.generator.get() : nullptr;
+  if (o.objective == "f1" && f1_generator == nullptr)
+    throw mezo::Error(mezo::ErrorCode::invalid_argument, "--objective f1 needs a generation task");
+  std::vector<double> f1_losses;
   const auto loss = [&] {
+    if (f1_generator != nullptr) {
+      f1_losses.resize(batch_examples.size());
+      f1_generator->negative_f1(batch_examples, f1_losses);
+      return mezo::mean_loss(f1_losses);
+    }
     scorer.score(batch_examples, logits);
     return objective(
         {logits.data(), static_cast<std::int64_t>(batch_examples.size()), labels_per_example},
@@ -35,6 +46,7 @@ double run_steps(TrainingRun& run, std::int64_t first_step) {
   std::vector<float> shard_logits;
   const auto shard_loss = [&](std::int64_t begin, std::int64_t end, std::span<double> out) {
     shard_examples.assign(batch_examples.begin() + begin, batch_examples.begin() + end);
+    if (f1_generator != nullptr) return f1_generator->negative_f1(shard_examples, out);
     scorer.score(shard_examples, shard_logits);
     objective.example_losses({shard_logits.data(), end - begin, labels_per_example},
                              std::span(labels).subspan(static_cast<std::size_t>(begin),

@@ -108,6 +108,40 @@ TEST_F(AnswerGeneration, EvaluationScoresTheGeneratedAnswers) {
   EXPECT_EQ(e.accuracy, e.f1);  // what a run selects by
 }
 
+// --objective f1: each example's loss is −F1 of what the model answers now,
+// so a change of weights that changes the answers changes the loss.
+TEST_F(AnswerGeneration, NegativeF1IsMinusTheF1OfTheCurrentAnswers) {
+  sst2::AnswerGenerator generator(*causal_, *tokenizer_);
+  std::vector<const sst2::EncodedExample*> batch;
+  for (std::size_t i = 0; i < examples_.size(); ++i) {
+    const std::string answer = generator.answer(examples_[i]);
+    ASSERT_FALSE(answer.empty());
+    // Even examples: their own answer is a gold (F1 1); odd: half its words
+    // and a word it lacks (0 < F1 < 1), or no shared word (F1 0).
+    const auto space = answer.find(' ');
+    examples_[i].gold_answers = {i % 2 == 0                   ? answer
+                                 : space != std::string::npos ? answer.substr(0, space) + " zz"
+                                                              : "zz-never-generated"};
+    batch.push_back(&examples_[i]);
+  }
+  std::vector<double> losses(batch.size());
+  generator.negative_f1(batch, losses);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(losses[i],
+              -sst2::answer_f1(generator.answer(examples_[i]), examples_[i].gold_answers));
+    if (i % 2 == 0) EXPECT_EQ(losses[i], -1.0);
+  }
+  // Weights that make the model answer at once with a newline: empty
+  // answers, F1 0 for every example.
+  favour_token(*causal_, tokenizer_->encode("\n").back(), 8.0f);
+  std::vector<double> after(batch.size());
+  generator.negative_f1(batch, after);
+  EXPECT_LT(mezo::mean_loss(losses), 0.0f);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (generator.answer(examples_[i]).empty()) EXPECT_EQ(after[i], -0.0);
+  EXPECT_NE(after, losses);
+}
+
 TEST(AnswerNll, IsTheMeanNegativeScore) {
   const sst2::AnswerNll nll;
   const std::vector<float> scores = {-0.5f, -2.0f, -1.25f};

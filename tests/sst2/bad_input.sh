@@ -83,7 +83,7 @@ expect_error splits_k_too_large "each label needs 2k = 8" splits --glue-dir smal
 expect_error steps_negative "--steps must be >= 0, got -1" train --model model --data data/good --steps -1 --out out/steps_negative
 expect_error steps_not_a_number "--steps" train --model model --data data/good --steps abc --out out/steps_abc
 expect_error eval_every_0 "--eval-every must be >= 1" train --model model --data data/good --eval-every 0 --out out/ev0
-expect_error objective "--objective must be cross_entropy, accuracy or answer_nll, got 'nonsense'" \
+expect_error objective "--objective must be cross_entropy, accuracy, answer_nll or f1, got 'nonsense'" \
   "${run[@]}" --data data/good --model model --out out/objective --objective nonsense
 expect_error head "--head must be auto, mlm, cosine or lm, got 'linear'" "${run[@]}" --data data/good --model model --out out/head --head linear
 expect_error lr_nan "lr must be finite" "${run[@]}" --data data/good --model model --out out/lr --lr nan

@@ -4,7 +4,8 @@
 #    answers, BoolQ drawn from val.jsonl alone), multiple choice (COPA, each
 #    example its own candidates) and generation (SQuAD, DROP: F1 of greedy
 #    answers): run.json keeps the task, the summary names the task's split and
-#    answers or metric;
+#    answers or metric; --objective f1 trains a generation task on its
+#    answers' F1;
 #  - --steps 0 evaluates zero-shot only; --demos N in context (the paper's
 #    ICL baseline) for each kind and SST-2;
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
@@ -76,6 +77,17 @@ r = json.load(open(f"{sys.argv[1]}/run.json"))["result"]
 assert r["metric"] == "f1" and 0.0 <= r["test_exact_match"] <= r["test_accuracy"] <= 1.0, r
 PY
 done
+# --objective f1: the answers' −F1 itself, every loss in [−1, 0].
+"$SST2" "${tiny[@]}" --task squad --objective f1 --steps 2 --out squad-f1 >squad-f1.log 2>&1 ||
+  { cat squad-f1.log; fail "--task squad --objective f1 failed"; }
+python3 - <<'PY' || fail "--objective f1: run.json or metrics"
+import json
+assert json.load(open("squad-f1/run.json"))["options"]["objective"] == "f1"
+steps = [json.loads(l) for l in open("squad-f1/metrics.jsonl") if '"loss_plus"' in l]
+assert len(steps) == 2 and all(-1 <= s[k] <= 0 for s in steps for k in ("loss_plus", "loss_minus")), steps
+PY
+expect_error f1_sst2 "--objective f1 is for generation tasks" train "${tiny_options[@]}" --data "$SHARED/SST-2" \
+  --objective f1 --out E12
 expect_error nll_only "--objective cross_entropy: a generation task trains on answer_nll" "${tiny[@]}" --task squad \
   --objective cross_entropy --out E6
 expect_error nll_for_generation "--objective answer_nll: answer_nll is for generation tasks" "${tiny[@]}" --task rte \

@@ -11,8 +11,8 @@
 #  - a COPA run killed after two steps and resumed ends bit for bit where the
 #    uninterrupted run does (the task's data and prompts are rebuilt the same);
 #  - --task-file: the user's own classification and multiple-choice data;
-#  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE
-#    and COPA;
+#  - a real-width decoder (hidden 384, a 50,265-token vocabulary) trains on RTE,
+#    COPA and SQuAD (one kind each);
 #  - what --task refuses: an unknown task, a masked LM, --template, k-shot, a
 #    data folder without the task's files; what --demos refuses.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
@@ -153,13 +153,13 @@ note "--task-file: classification and multiple choice"
 # Real width: hidden 384, the embedding 19.3M elements.
 "$SST2" random-model --arch llama --tokenizer "$SHARED/tokenizers/roberta-base" --out wide --hidden 384 \
   --layers 1 >/dev/null || fail "random-model --hidden 384 failed"
-for task in rte copa; do
+for task in rte copa squad; do
   "$SST2" train --model wide --task $task --data "$SHARED" --num-train 64 --num-dev 16 --max-eval-examples 16 \
     --steps 2 --eval-every 2 --batch 16 --threads 2 --out wide-$task >wide-$task.log 2>&1 ||
     { cat wide-$task.log; fail "--task $task at hidden 384 failed"; }
   grep -q "2 steps at" wide-$task.log || { cat wide-$task.log; fail "--task $task at hidden 384: no steps"; }
 done
-note "rte and copa at hidden 384"
+note "rte, copa and squad at hidden 384"
 
 # What --task refuses.
 make_model bert-base-uncased bert

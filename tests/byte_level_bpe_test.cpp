@@ -550,10 +550,10 @@ TEST(GgufTokenizer, BadFilesNameFileAndKey) {
   };
   const std::string file = (dir.path() / "bad.gguf").string();
   auto m = smollm_like_metadata();
-  set(m, "tokenizer.ggml.model", mezo::GgufValue::of_string("llama"));
+  set(m, "tokenizer.ggml.model", mezo::GgufValue::of_string("t5"));  // llama.cpp's UGM
   std::string msg = error_for(m, ErrorCode::unsupported);
   EXPECT_CONTAINS(msg, file);
-  EXPECT_CONTAINS(msg, "\"llama\"");
+  EXPECT_CONTAINS(msg, "\"t5\"");
   EXPECT_CONTAINS(msg, "tokenizer.ggml.model");
 
   m = smollm_like_metadata();

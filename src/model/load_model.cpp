@@ -68,9 +68,9 @@ std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
                             path.string()));
   }
   const auto config_path = path / "config.json";
-  const nlohmann::json config =
-      detail::parse_config_json(detail::read_file(config_path), config_path.string());
-  const detail::ConfigFields fields(config, config_path.string());
+  const std::string source = config_path.string();  // outlives `fields`, which keeps a view of it
+  const nlohmann::json config = detail::parse_config_json(detail::read_file(config_path), source);
+  const detail::ConfigFields fields(config, source);
   const std::string type = fields.optional_string("model_type").value_or("");
   if (type == "roberta" || type == "bert") {
     return std::make_unique<MaskedLM>(
@@ -78,12 +78,12 @@ std::unique_ptr<LanguageModel> load_model(const std::filesystem::path& path,
                                              .untie_decoder = options.untie_head,
                                              .compute = options.compute}));
   }
-  if (type == "llama" || type == "qwen2") {
-    return std::make_unique<CausalLM>(CausalLM::load(path, options));
+  if (type == "llama" || type == "qwen2" || type == "gemma3_text" || type == "gemma3") {
+    return std::make_unique<CausalLM>(CausalLM::load(path, options));  // names what "gemma3" lacks
   }
   fields.fail(
       "model_type '{}' is not supported (masked LMs: roberta, bert; causal LMs: llama, "
-      "qwen2)",
+      "qwen2, gemma3_text)",
       type);
 }
 

@@ -1,5 +1,5 @@
-// The architecture of a Llama-family decoder (Llama 1–3.x, SmolLM, Qwen2),
-// read from a Hugging Face config.json or from GGUF metadata.
+// The architecture of a Llama-family decoder (Llama 1–3.x, SmolLM, Qwen2,
+// Gemma 3), read from a Hugging Face config.json or from GGUF metadata.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +17,16 @@ class GgufFile;
 enum class DecoderArch {
   llama,  // RMSNorm, RoPE, grouped-query attention, SwiGLU MLP
   qwen2,  // llama with biases on the q, k and v projections
+  // Gemma 3 (text): token embeddings scaled by √hidden; RMSNorm gains that
+  // Hugging Face stores as w and applies as 1 + w (held here, as GGUF holds
+  // them, as 1 + w); RMSNorm over each head of q and k before RoPE; RMSNorm
+  // after attention and after the MLP too; GeGLU with tanh-approximated GELU;
+  // attention scaled by query_pre_attn_scalar^−½; sliding-window (local)
+  // layers with their own RoPE base between global ones.
+  gemma3,
 };
 
-MEZO_API const char* to_string(DecoderArch arch) noexcept;  // "llama", "qwen2"
+MEZO_API const char* to_string(DecoderArch arch) noexcept;  // "llama", "qwen2", "gemma3"
 
 // Hugging Face rope_scaling. Only Llama 3.1's "llama3" frequency rescaling is
 // implemented; any other type is refused at load with a clear error.
@@ -56,22 +63,38 @@ struct DecoderConfig {
   std::vector<float> rope_freq_factors;
   std::int64_t bos_token_id = -1;  // -1: none given
   std::int64_t eos_token_id = -1;
+  // Gemma 3's local layers: all but every sliding_window_pattern-th layer
+  // (layers p−1, 2p−1, ... are global) let a query see only the last
+  // sliding_window positions (itself included), and rotate with
+  // rope_local_theta instead of rope_theta. sliding_window 0: all global.
+  std::int64_t sliding_window = 0;
+  std::int64_t sliding_window_pattern = 0;
+  float rope_local_theta = 10000.0f;
+  // Attention scores are scaled by query_pre_attn_scalar^−½; 0: head_dim^−½.
+  float query_pre_attn_scalar = 0.0f;
 };
 
-// Parses config.json text (model_type "llama" or "qwen2"). `source` names the
-// file in errors. Throws mezo::Error naming the field for invalid JSON, a
-// missing or mistyped field, inconsistent head counts, hidden_act other than
-// silu, mlp_bias, or a rope_scaling type other than llama3.
+// Whether `layer` of `config` is a local (sliding-window) layer.
+MEZO_API bool is_sliding_layer(const DecoderConfig& config, std::int64_t layer) noexcept;
+
+// Parses config.json text (model_type "llama", "qwen2" or "gemma3_text").
+// `source` names the file in errors. Throws mezo::Error naming the field for
+// invalid JSON, a missing or mistyped field, inconsistent head counts, an
+// activation other than the architecture's (silu; Gemma 3: gelu_pytorch_tanh),
+// mlp_bias, a rope_scaling type other than llama3 (Gemma 3: none), logit
+// soft-capping, or Gemma 3 layer types that follow no sliding-window pattern.
 MEZO_API DecoderConfig parse_decoder_config(std::string_view json, std::string_view source);
 MEZO_API DecoderConfig load_decoder_config(const std::filesystem::path& path);
 
 // The config as config.json text that transformers and parse_decoder_config read.
 MEZO_API std::string decoder_config_to_json(const DecoderConfig& config);
 
-// Reads the config from GGUF metadata (general.architecture "llama" or
-// "qwen2"; {arch}.block_count, .embedding_length, ...); the vocabulary size
-// and tied head come from the token_embd / output tensors. Throws mezo::Error
-// naming the file and key.
+// Reads the config from GGUF metadata (general.architecture "llama", "qwen2"
+// or "gemma3"; {arch}.block_count, .embedding_length, ...); the vocabulary
+// size and tied head come from the token_embd / output tensors. What a gemma3
+// file leaves out, llama.cpp fills in, and so does this: every sixth layer
+// global, local RoPE base 10,000, query_pre_attn_scalar = head_dim (hidden /
+// heads for the 62-layer 27B). Throws mezo::Error naming the file and key.
 MEZO_API DecoderConfig decoder_config_from_gguf(const GgufFile& file);
 
 MEZO_END_NAMESPACE

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <list>
 #include <system_error>
 
 #include "file_io.hpp"
@@ -39,7 +40,7 @@ struct CausalLM::Impl {
   DecoderConfig config;
   ModelOptions options;
   DecoderWeights weights;
-  std::vector<float> inv_freq;
+  model::llama::RopeTables rope;
   // The source GGUF's tokenizer.* and general.* metadata, for save_gguf.
   std::vector<std::pair<std::string, GgufValue>> carried_metadata;
   // Parameter-efficient fine-tuning: the trainable tensors and their layout.
@@ -53,7 +54,7 @@ struct CausalLM::Impl {
       : config(c),
         options(o),
         weights(std::move(w)),
-        inv_freq(model::llama::rope_inv_freq(c)),
+        rope(model::llama::rope_tables(c)),
         forward(o.compute) {
     // A model trained with an untied head saves that head: its config says so.
     if (o.untie_head) config.tie_word_embeddings = false;
@@ -71,7 +72,7 @@ struct CausalLM::Impl {
   void run(const TokenBatch& batch, bool use_peft, std::vector<float>* capture = nullptr,
            model::llama::DecoderCache* cache = nullptr) {
     if (use_peft && lora.merged) model::check_merged_factors(lora, peft);
-    forward.run(config, weights, inv_freq, adapters(use_peft), batch, threads(), capture, cache);
+    forward.run(config, weights, rope, adapters(use_peft), batch, threads(), capture, cache);
   }
 
   // out (count × vocab_size, or × vocab_ids.size()) = the head's logits after
@@ -262,7 +263,8 @@ void CausalLM::decode(KvCache& cache, std::span<const std::int32_t> ids,
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= c.vocab_size)
-      fail(fmt::format("id {} (index {}) is outside the vocabulary [0, {})", ids[i], i, c.vocab_size));
+      fail(fmt::format("id {} (index {}) is outside the vocabulary [0, {})", ids[i], i,
+                       c.vocab_size));
   }
   if (kv.owner != nullptr && kv.owner != &m)
     fail("the KvCache holds another model's tokens; clear() it first");
@@ -316,10 +318,17 @@ void CausalLM::save_pretrained(const std::filesystem::path& dir) const {
   }
   const DecoderWeights& w = impl_->weights;
   std::vector<TensorF32View> tensors;
+  std::list<std::vector<float>>
+      gains;  // Gemma's norm gains as Hugging Face stores them: w, not 1 + w
   for (std::size_t i = 0; i < w.table().size(); ++i) {
     const auto& spec = w.table()[i];
-    tensors.push_back(
-        {spec.hf_name, spec.shape, {w.data(i), static_cast<std::size_t>(spec.num_elements())}});
+    std::span<const float> data(w.data(i), static_cast<std::size_t>(spec.num_elements()));
+    if (spec.plus_one) {
+      auto& stored = gains.emplace_back(data.begin(), data.end());
+      for (float& g : stored) g -= 1.0f;
+      data = stored;
+    }
+    tensors.push_back({spec.hf_name, spec.shape, data});
   }
   const std::string config = decoder_config_to_json(impl_->config);
   detail::write_file_atomically(dir / "config.json", config.data(), config.size());

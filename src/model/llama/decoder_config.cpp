@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -64,6 +65,103 @@ void read_rope(const ConfigFields& f, DecoderConfig& c) {
   }
 }
 
+// Gemma 3's fields (transformers 5's rope_parameters per layer type, or the
+// older rope_theta / rope_local_base_freq / sliding_window_pattern).
+void read_gemma3(const ConfigFields& f, DecoderConfig& c) {
+  const std::string act =
+      f.optional_string("hidden_activation")
+          .value_or(f.optional_string("hidden_act").value_or("gelu_pytorch_tanh"));
+  if (act != "gelu_pytorch_tanh")
+    f.fail("field 'hidden_activation': '{}' is not supported (only \"gelu_pytorch_tanh\")", act);
+  for (const char* capping : {"final_logit_softcapping", "attn_logit_softcapping"}) {
+    const json* v = f.find(capping);
+    if (v != nullptr && !v->is_null())
+      f.fail("field '{}': logit soft-capping is not supported", capping);
+  }
+  c.query_pre_attn_scalar = f.optional_positive_float("query_pre_attn_scalar", 256.0f);
+  c.sliding_window = f.optional_integer("sliding_window", 1, 4096);
+  c.sliding_window_pattern = f.optional_integer("sliding_window_pattern", 1, 6);
+  if (const json* types = f.find("layer_types"); types != nullptr && !types->is_null()) {
+    if (!types->is_array() || static_cast<std::int64_t>(types->size()) != c.num_hidden_layers)
+      f.fail("field 'layer_types': expected one entry per layer ({})", c.num_hidden_layers);
+    // The first global layer gives the pattern; every layer must then follow it.
+    const auto global = std::find(types->begin(), types->end(), "full_attention");
+    c.sliding_window_pattern =
+        global == types->end() ? c.num_hidden_layers + 1 : (global - types->begin()) + 1;
+    for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      const json& t = (*types)[static_cast<std::size_t>(l)];
+      if (t != "full_attention" && t != "sliding_attention")
+        f.fail("field 'layer_types'[{}]: {} is not a layer type", l, t.dump());
+      if ((t == "sliding_attention") != is_sliding_layer(c, l))
+        f.fail("field 'layer_types': layer {} breaks the pattern of a global layer every {}", l,
+               c.sliding_window_pattern);
+    }
+  }
+  c.rope_local_theta = f.optional_positive_float("rope_local_base_freq", 10000.0f);
+  c.rope_theta = f.optional_positive_float("rope_theta", 1000000.0f);
+  const auto plain_rope = [&](const json& p, const char* where) {
+    if (!p.is_object()) f.fail("field '{}': expected an object", where);
+    const ConfigFields r(p, where);
+    const auto type =
+        r.optional_string("rope_type").value_or(r.optional_string("type").value_or("default"));
+    if (type != "default")
+      f.fail("field '{}': RoPE scaling '{}' is not supported for gemma3", where, type);
+    return r.optional_positive_float("rope_theta", 0.0f);
+  };
+  if (const json* scaling = f.find("rope_scaling"); scaling != nullptr && !scaling->is_null())
+    plain_rope(*scaling, "rope_scaling");
+  if (const json* p = f.find("rope_parameters"); p != nullptr && !p->is_null()) {
+    if (!p->is_object()) f.fail("field 'rope_parameters': expected an object");
+    if (const auto it = p->find("full_attention"); it != p->end()) {
+      if (const float theta = plain_rope(*it, "rope_parameters.full_attention"); theta > 0)
+        c.rope_theta = theta;
+    }
+    if (const auto it = p->find("sliding_attention"); it != p->end()) {
+      if (const float theta = plain_rope(*it, "rope_parameters.sliding_attention"); theta > 0)
+        c.rope_local_theta = theta;
+    }
+  }
+}
+
+// Gemma3ForCausalLM's config.json, in transformers 5's form (rope_parameters
+// per layer type, layer_types) with the older keys beside it.
+std::string gemma3_config_json(const DecoderConfig& c) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {"Gemma3ForCausalLM"};
+  j["model_type"] = "gemma3_text";
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["intermediate_size"] = c.intermediate_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["num_key_value_heads"] = c.num_key_value_heads;
+  j["head_dim"] = c.head_dim;
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["hidden_activation"] = "gelu_pytorch_tanh";
+  j["query_pre_attn_scalar"] =
+      c.query_pre_attn_scalar > 0.0f ? c.query_pre_attn_scalar : static_cast<float>(c.head_dim);
+  j["sliding_window"] = c.sliding_window;
+  j["sliding_window_pattern"] = c.sliding_window_pattern;
+  nlohmann::ordered_json types = nlohmann::ordered_json::array();
+  for (std::int64_t l = 0; l < c.num_hidden_layers; ++l)
+    types.push_back(is_sliding_layer(c, l) ? "sliding_attention" : "full_attention");
+  j["layer_types"] = types;
+  j["rope_theta"] = c.rope_theta;
+  j["rope_local_base_freq"] = c.rope_local_theta;
+  j["rope_parameters"] = {
+      {"full_attention", {{"rope_type", "default"}, {"rope_theta", c.rope_theta}}},
+      {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", c.rope_local_theta}}}};
+  j["final_logit_softcapping"] = nullptr;
+  j["attn_logit_softcapping"] = nullptr;
+  j["attention_bias"] = false;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_id >= 0) j["eos_token_id"] = c.eos_token_id;
+  j["torch_dtype"] = "float32";
+  return j.dump(2) + "\n";
+}
+
 // The checks both sources share; `fail` names the source.
 template <typename Fail>
 void check_shape(const DecoderConfig& c, Fail&& fail) {
@@ -82,8 +180,15 @@ const char* to_string(DecoderArch arch) noexcept {
       return "llama";
     case DecoderArch::qwen2:
       return "qwen2";
+    case DecoderArch::gemma3:
+      return "gemma3";
   }
   return "?";
+}
+
+bool is_sliding_layer(const DecoderConfig& c, std::int64_t layer) noexcept {
+  return c.sliding_window > 0 && c.sliding_window_pattern > 0 &&
+         (layer + 1) % c.sliding_window_pattern != 0;
 }
 
 DecoderConfig parse_decoder_config(std::string_view text, std::string_view source) {
@@ -97,9 +202,17 @@ DecoderConfig parse_decoder_config(std::string_view text, std::string_view sourc
     c.arch = DecoderArch::llama;
   } else if (type == "qwen2") {
     c.arch = DecoderArch::qwen2;
+  } else if (type == "gemma3_text") {
+    c.arch = DecoderArch::gemma3;
+  } else if (type == "gemma3") {
+    f.fail(
+        "field 'model_type': 'gemma3' is Gemma 3's multimodal model; libmezo reads the text "
+        "model (model_type \"gemma3_text\", Gemma3ForCausalLM)");
   } else {
-    f.fail("field 'model_type': '{}' is not a supported decoder (supported: \"llama\", \"qwen2\")",
-           type);
+    f.fail(
+        "field 'model_type': '{}' is not a supported decoder (supported: \"llama\", \"qwen2\", "
+        "\"gemma3_text\")",
+        type);
   }
   c.vocab_size = f.required_integer("vocab_size", 1);
   c.hidden_size = f.required_integer("hidden_size", 1);
@@ -123,10 +236,15 @@ DecoderConfig parse_decoder_config(std::string_view text, std::string_view sourc
   c.intermediate_size = f.required_integer("intermediate_size", 1);
   c.max_position_embeddings = f.required_integer("max_position_embeddings", 1);
   c.rms_norm_eps = f.optional_positive_float("rms_norm_eps", 1e-6f);
-  read_rope(f, c);
-  c.tie_word_embeddings = f.optional_bool("tie_word_embeddings", false);
-  const std::string act = f.optional_string("hidden_act").value_or("silu");
-  if (act != "silu") f.fail("field 'hidden_act': '{}' is not supported (only \"silu\")", act);
+  const bool gemma3 = c.arch == DecoderArch::gemma3;
+  if (gemma3) {
+    read_gemma3(f, c);
+  } else {
+    read_rope(f, c);
+    const std::string act = f.optional_string("hidden_act").value_or("silu");
+    if (act != "silu") f.fail("field 'hidden_act': '{}' is not supported (only \"silu\")", act);
+  }
+  c.tie_word_embeddings = f.optional_bool("tie_word_embeddings", gemma3);
   if (f.optional_bool("mlp_bias", false)) f.fail("field 'mlp_bias': MLP biases are not supported");
   if (c.arch == DecoderArch::qwen2) {
     c.qkv_bias = true;
@@ -149,6 +267,7 @@ std::string decoder_config_to_json(const DecoderConfig& c) {
                 "decoder config: RoPE frequency factors read from a GGUF rope_freqs tensor have "
                 "no config.json form (save this model as GGUF)");
   }
+  if (c.arch == DecoderArch::gemma3) return gemma3_config_json(c);
   const bool qwen2 = c.arch == DecoderArch::qwen2;
   nlohmann::ordered_json j;
   j["architectures"] = {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"};
@@ -193,10 +312,12 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
     c.arch = DecoderArch::llama;
   } else if (arch == "qwen2") {
     c.arch = DecoderArch::qwen2;
+  } else if (arch == "gemma3") {
+    c.arch = DecoderArch::gemma3;
   } else {
     throw Error(ErrorCode::unsupported,
                 fmt::format("{}: general.architecture '{}' is not a supported decoder (supported: "
-                            "llama, qwen2)",
+                            "llama, qwen2, gemma3)",
                             file.path().string(), arch));
   }
   const auto positive = [&](const std::string& key) {
@@ -261,6 +382,18 @@ DecoderConfig decoder_config_from_gguf(const GgufFile& file) {
     for (const float f : c.rope_freq_factors)
       if (!(f > 0) || !std::isfinite(f))
         fail(fmt::format("rope_freqs.weight holds {}: not a positive divisor", f));
+  }
+  if (c.arch == DecoderArch::gemma3) {
+    // What llama.cpp's gemma3 loader sets without reading it from the file.
+    c.sliding_window = optional("attention.sliding_window", 0);
+    c.sliding_window_pattern = 6;
+    c.rope_local_theta = 10000.0f;
+    c.query_pre_attn_scalar = static_cast<float>(
+        c.num_hidden_layers == 62 ? c.hidden_size / c.num_attention_heads : c.head_dim);
+    if (const GgufValue* scaling = file.find(arch + ".rope.scaling.type");
+        scaling != nullptr && scaling->string != "none")
+      fail(fmt::format("{}.rope.scaling.type '{}' is not supported for gemma3", arch,
+                       scaling->string));
   }
   if (const GgufValue* bos = file.find("tokenizer.ggml.bos_token_id"))
     c.bos_token_id = bos->integer;

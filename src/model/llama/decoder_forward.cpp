@@ -1,6 +1,7 @@
 #include "model/llama/decoder_forward.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "model/forward_support.hpp"
 
@@ -8,7 +9,7 @@ MEZO_BEGIN_NAMESPACE
 namespace model::llama {
 
 std::int64_t DecoderForward::pack(const TokenBatch& batch, std::int64_t first_position,
-                                  std::int64_t H, const float* embed) {
+                                  std::int64_t H, const float* embed, float embed_scale) {
   row_offsets_.resize(static_cast<std::size_t>(batch.rows));
   std::int64_t n = 0;
   for (std::int64_t r = 0; r < batch.rows; ++r) {
@@ -25,20 +26,24 @@ std::int64_t DecoderForward::pack(const TokenBatch& batch, std::int64_t first_po
       std::copy_n(embed + id * H, H, hidden_.data() + i * H);
     }
   }
+  if (embed_scale != 1.0f)
+    cpu::add_scaled(hidden_.data(), hidden_.data(), n * H, embed_scale - 1.0f);
   return n;
 }
 
 void DecoderForward::run(const DecoderConfig& c, const DecoderWeights& weights,
-                         std::span<const float> inv_freq, const Adapters& adapters,
-                         const TokenBatch& batch, int threads, std::vector<float>* capture,
-                         DecoderCache* cache) {
-  config_ = &c, weights_ = &weights, inv_freq_ = inv_freq, adapters_ = adapters;
+                         const RopeTables& rope, const Adapters& adapters, const TokenBatch& batch,
+                         int threads, std::vector<float>* capture, DecoderCache* cache) {
+  config_ = &c, weights_ = &weights, rope_ = &rope, adapters_ = adapters;
   // The positions every query sees first: the cache's, or the prefix's.
   const std::int64_t m = cache != nullptr ? cache->length : adapters.prefix_tokens();
   const std::int64_t H = c.hidden_size, I = c.intermediate_size;
   const std::int64_t q_width = c.num_attention_heads * c.head_dim;
   const std::int64_t kv_width = c.num_key_value_heads * c.head_dim;
-  const std::int64_t n = pack(batch, m, H, weights.embed());
+  // Gemma scales the embeddings by √hidden, rounded to fp32 as transformers does.
+  const float embed_scale =
+      c.arch == DecoderArch::gemma3 ? static_cast<float>(std::sqrt(static_cast<double>(H))) : 1.0f;
+  const std::int64_t n = pack(batch, m, H, weights.embed(), embed_scale);
   for (auto* buffer : {&normed_, &projected_}) ensure_size(*buffer, n * H);
   for (auto* buffer : {&q_, &context_}) ensure_size(*buffer, n * q_width);
   for (auto* buffer : {&k_, &v_}) ensure_size(*buffer, n * kv_width);
@@ -58,14 +63,20 @@ void DecoderForward::run(const DecoderConfig& c, const DecoderWeights& weights,
       cache->values[l].reserve(size);
     }
   }
-  const cpu::AttentionShape shape{.rows = batch.rows,
-                                  .seq = batch.seq_len,
-                                  .heads = c.num_attention_heads,
-                                  .kv_heads = c.num_key_value_heads,
-                                  .head_dim = c.head_dim,
-                                  .causal = true,
-                                  .prefix = m,
-                                  .row_offsets = row_offsets_.data()};
+  const cpu::AttentionShape shape{
+      .rows = batch.rows,
+      .seq = batch.seq_len,
+      .heads = c.num_attention_heads,
+      .kv_heads = c.num_key_value_heads,
+      .head_dim = c.head_dim,
+      .causal = true,
+      .prefix = m,
+      .window = 0,
+      .scale =
+          c.query_pre_attn_scalar > 0.0f
+              ? static_cast<float>(std::pow(static_cast<double>(c.query_pre_attn_scalar), -0.5))
+              : 0.0f,
+      .row_offsets = row_offsets_.data()};
   for (std::size_t l = 0; l < weights.num_layers(); ++l) {
     attention_block(l, n, shape, batch, threads, capture, cache);
     mlp_block(l, n);
@@ -88,8 +99,15 @@ void DecoderForward::attention_block(std::size_t l, std::int64_t n,
   adapt(l, LoraTarget::key, normed_.data(), n, k_.data());
   project_(normed_.data(), n, H, w[Slot::v_w], w[Slot::v_b], kv_width, v_.data());
   adapt(l, LoraTarget::value, normed_.data(), n, v_.data());
-  cpu::rope(q_.data(), n, c.num_attention_heads, d, positions_.data(), inv_freq_.data());
-  cpu::rope(k_.data(), n, c.num_key_value_heads, d, positions_.data(), inv_freq_.data());
+  if (w[Slot::q_norm] != nullptr) {  // Gemma 3: each head RMS-normed, in place
+    cpu::rms_norm(q_.data(), n * c.num_attention_heads, d, w[Slot::q_norm], c.rms_norm_eps,
+                  q_.data());
+    cpu::rms_norm(k_.data(), n * c.num_key_value_heads, d, w[Slot::k_norm], c.rms_norm_eps,
+                  k_.data());
+  }
+  const float* inv_freq = rope_->of_layer(c, static_cast<std::int64_t>(l)).data();
+  cpu::rope(q_.data(), n, c.num_attention_heads, d, positions_.data(), inv_freq);
+  cpu::rope(k_.data(), n, c.num_key_value_heads, d, positions_.data(), inv_freq);
   if (capture != nullptr) {
     float* out = capture->data() + static_cast<std::ptrdiff_t>(2 * l * n * kv_width);
     std::copy_n(k_.data(), n * kv_width, out);
@@ -102,14 +120,20 @@ void DecoderForward::attention_block(std::size_t l, std::int64_t n,
     prefix_k = adapters_.buffer->at(adapters_.prefix->keys[l]);
     prefix_v = adapters_.buffer->at(adapters_.prefix->values[l]);
   }
-  cpu::attention(shape, q_.data(), k_.data(), v_.data(), batch.lengths.data(), context_.data(),
-                 scratch_.data(), threads, prefix_k, prefix_v);
+  cpu::AttentionShape layer_shape = shape;
+  if (is_sliding_layer(c, static_cast<std::int64_t>(l))) layer_shape.window = c.sliding_window;
+  cpu::attention(layer_shape, q_.data(), k_.data(), v_.data(), batch.lengths.data(),
+                 context_.data(), scratch_.data(), threads, prefix_k, prefix_v);
   if (cache != nullptr) {  // within the capacity reserved by run()
     cache->keys[l].insert(cache->keys[l].end(), k_.data(), k_.data() + n * kv_width);
     cache->values[l].insert(cache->values[l].end(), v_.data(), v_.data() + n * kv_width);
   }
   project_(context_.data(), n, q_width, w[Slot::o_w], w[Slot::o_b], H, projected_.data());
   adapt(l, LoraTarget::attention_output, context_.data(), n, projected_.data());
+  if (w[Slot::post_attn_norm] != nullptr) {
+    cpu::rms_norm(projected_.data(), n, H, w[Slot::post_attn_norm], c.rms_norm_eps,
+                  projected_.data());
+  }
   cpu::add_scaled(hidden_.data(), projected_.data(), n * H, 1.0f);
 }
 
@@ -122,9 +146,17 @@ void DecoderForward::mlp_block(std::size_t l, std::int64_t n) {
   adapt(l, LoraTarget::gate, normed_.data(), n, gate_.data());
   project_(normed_.data(), n, H, w[Slot::up_w], nullptr, I, up_.data());
   adapt(l, LoraTarget::intermediate, normed_.data(), n, up_.data());
-  cpu::swiglu(gate_.data(), up_.data(), n * I);
+  if (c.arch == DecoderArch::gemma3) {
+    cpu::geglu_tanh(gate_.data(), up_.data(), n * I);
+  } else {
+    cpu::swiglu(gate_.data(), up_.data(), n * I);
+  }
   project_(gate_.data(), n, I, w[Slot::down_w], nullptr, H, projected_.data());
   adapt(l, LoraTarget::output, gate_.data(), n, projected_.data());
+  if (w[Slot::post_mlp_norm] != nullptr) {
+    cpu::rms_norm(projected_.data(), n, H, w[Slot::post_mlp_norm], c.rms_norm_eps,
+                  projected_.data());
+  }
   cpu::add_scaled(hidden_.data(), projected_.data(), n * H, 1.0f);
 }
 

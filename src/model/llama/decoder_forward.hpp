@@ -10,6 +10,7 @@
 #include "mezo/model/batch.hpp"
 #include "mezo/model/decoder_config.hpp"
 #include "model/llama/decoder_weights.hpp"
+#include "model/llama/rope_frequencies.hpp"
 #include "model/ops/ops.hpp"
 #include "model/ops/projector.hpp"
 #include "model/peft/peft_state.hpp"
@@ -52,22 +53,26 @@ class DecoderForward {
   // `cache`, if given, takes the place of the prefix: the batch (one row)
   // continues the cached positions and is appended to them. Nothing in the
   // cache changes when the run throws.
-  void run(const DecoderConfig& config, const DecoderWeights& weights,
-           std::span<const float> inv_freq, const Adapters& adapters, const TokenBatch& batch,
-           int threads, std::vector<float>* capture = nullptr, DecoderCache* cache = nullptr);
+  void run(const DecoderConfig& config, const DecoderWeights& weights, const RopeTables& rope,
+           const Adapters& adapters, const TokenBatch& batch, int threads,
+           std::vector<float>* capture = nullptr, DecoderCache* cache = nullptr);
 
   // (hidden_size) floats: the last hidden state of a real token of the last run.
   const float* hidden(std::int64_t row, std::int64_t position) const;
 
  private:
-  // Fills row_offsets_, positions_ and the token embeddings; returns Σ lengths.
+  // Fills row_offsets_, positions_ and the token embeddings (times
+  // embed_scale); returns Σ lengths.
   std::int64_t pack(const TokenBatch& batch, std::int64_t first_position, std::int64_t hidden_size,
-                    const float* embed);
-  // x ← x + o(attention(rope(q), rope(k), v)) of rms_norm(x), for layer l.
+                    const float* embed, float embed_scale);
+  // x ← x + o(attention(rope(q), rope(k), v)) of rms_norm(x), for layer l
+  // (Gemma 3: q and k RMS-normed per head before RoPE, the output RMS-normed
+  // before the sum; a local layer's window and RoPE base).
   void attention_block(std::size_t l, std::int64_t n, const cpu::AttentionShape& shape,
                        const TokenBatch& batch, int threads, std::vector<float>* capture,
                        DecoderCache* cache);
-  // x ← x + down(silu(gate(h)) · up(h)), h = rms_norm(x), for layer l.
+  // x ← x + down(silu(gate(h)) · up(h)), h = rms_norm(x), for layer l
+  // (Gemma 3: GELU_tanh for SiLU, the output RMS-normed before the sum).
   void mlp_block(std::size_t l, std::int64_t n);
   // y += LoRA(x) when layer l's `target` is adapted.
   void adapt(std::size_t l, LoraTarget target, const float* x, std::int64_t n, float* y);
@@ -76,7 +81,7 @@ class DecoderForward {
   // The run's inputs, for the blocks.
   const DecoderConfig* config_ = nullptr;
   const DecoderWeights* weights_ = nullptr;
-  std::span<const float> inv_freq_;
+  const RopeTables* rope_ = nullptr;
   Adapters adapters_;
   // Activations, grown to the largest batch seen and then reused.
   std::vector<float> hidden_, normed_, q_, k_, v_, context_, projected_, gate_, up_, scratch_;

@@ -94,6 +94,9 @@ DecoderWeights::DecoderWeights(const DecoderConfig& config, const detail::HfChec
                               shape_text(found.info->shape), shape_text(spec.shape)));
     }
     found.file->read_f32(*found.info, {data(i), static_cast<std::size_t>(spec.num_elements())});
+    if (spec.plus_one) {  // the 1 + w Gemma's RMSNorm applies, in fp32 as transformers adds it
+      std::for_each(data(i), data(i) + spec.num_elements(), [](float& w) { w = 1.0f + w; });
+    }
     check_finite(i, found.file->path().string());
     ++types[to_string(found.info->dtype)];
   }
@@ -142,8 +145,8 @@ DecoderWeights::DecoderWeights(const DecoderConfig& config, std::uint64_t seed, 
     const TensorSpec& spec = table_[i];
     float* p = data(i);
     const auto count = static_cast<std::uint64_t>(spec.num_elements());
-    const bool is_norm = spec.slot == Slot::attn_norm || spec.slot == Slot::mlp_norm ||
-                         spec.slot == Slot::final_norm;
+    const bool is_norm = spec.plus_one || spec.slot == Slot::attn_norm ||
+                         spec.slot == Slot::mlp_norm || spec.slot == Slot::final_norm;
     if (is_norm) {
       std::fill_n(p, count, 1.0f);
     } else if (spec.shape.size() == 2) {

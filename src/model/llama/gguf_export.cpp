@@ -76,6 +76,21 @@ void write_decoder_gguf(const std::filesystem::path& path, const DecoderConfig& 
     u32("attention.value_length", c.head_dim);
   }
   u32("vocab_size", c.vocab_size);
+  if (c.arch == DecoderArch::gemma3) {
+    // llama.cpp reads only the window; the rest it assumes (decoder_config.hpp).
+    const auto llama_cpp_scalar = static_cast<float>(
+        c.num_hidden_layers == 62 ? c.hidden_size / c.num_attention_heads : c.head_dim);
+    if (c.sliding_window_pattern != 6 || c.rope_local_theta != 10000.0f ||
+        c.query_pre_attn_scalar != llama_cpp_scalar) {
+      throw Error(ErrorCode::unsupported,
+                  fmt::format("save_gguf: llama.cpp's gemma3 takes every sixth layer as global, "
+                              "a local RoPE base of 10000 and query_pre_attn_scalar {}; this "
+                              "model has {}, {} and {}, which a GGUF file cannot say",
+                              llama_cpp_scalar, c.sliding_window_pattern, c.rope_local_theta,
+                              c.query_pre_attn_scalar));
+    }
+    u32("attention.sliding_window", c.sliding_window);
+  }
   metadata.emplace_back("general.file_type", GgufValue::of_uint32(file_type(matrix_type)));
   for (const auto& entry : carried)
     if (entry.first.starts_with("tokenizer.")) metadata.push_back(entry);

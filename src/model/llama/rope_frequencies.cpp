@@ -6,14 +6,29 @@
 MEZO_BEGIN_NAMESPACE
 namespace model::llama {
 
-std::vector<float> rope_inv_freq(const DecoderConfig& c) {
-  const std::int64_t half = c.head_dim / 2;
+namespace {
+
+// transformers: 1 / base ** (arange(0, dim, 2).float() / dim), in fp32.
+std::vector<float> unscaled_inv_freq(float theta, std::int64_t head_dim) {
+  const std::int64_t half = head_dim / 2;
   std::vector<float> inv_freq(static_cast<std::size_t>(half));
   for (std::int64_t i = 0; i < half; ++i) {
-    // transformers: 1 / base ** (arange(0, dim, 2).float() / dim), in fp32.
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
-    inv_freq[static_cast<std::size_t>(i)] = 1.0f / std::pow(c.rope_theta, exponent);
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    inv_freq[static_cast<std::size_t>(i)] = 1.0f / std::pow(theta, exponent);
   }
+  return inv_freq;
+}
+
+}  // namespace
+
+RopeTables rope_tables(const DecoderConfig& c) {
+  RopeTables tables{.global = rope_inv_freq(c), .local = {}};
+  if (c.sliding_window > 0) tables.local = unscaled_inv_freq(c.rope_local_theta, c.head_dim);
+  return tables;
+}
+
+std::vector<float> rope_inv_freq(const DecoderConfig& c) {
+  std::vector<float> inv_freq = unscaled_inv_freq(c.rope_theta, c.head_dim);
   if (!c.rope_freq_factors.empty()) {
     for (std::size_t i = 0; i < inv_freq.size(); ++i) inv_freq[i] /= c.rope_freq_factors[i];
     return inv_freq;

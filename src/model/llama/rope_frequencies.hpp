@@ -15,6 +15,17 @@ namespace model::llama {
 // With rope_freq_factors (from a GGUF file), the base frequencies divided by them.
 std::vector<float> rope_inv_freq(const DecoderConfig& config);
 
+// Each kind of layer's inverse frequencies: `global` (rope_inv_freq), and for
+// a config with sliding-window layers `local`, from rope_local_theta and
+// unscaled (Gemma 3's local RoPE base).
+struct RopeTables {
+  std::vector<float> global, local;
+  const std::vector<float>& of_layer(const DecoderConfig& config, std::int64_t layer) const {
+    return is_sliding_layer(config, layer) ? local : global;
+  }
+};
+RopeTables rope_tables(const DecoderConfig& config);
+
 // The divisors llama.cpp stores as rope_freqs.weight for a scaled config:
 // base inv_freq / scaled inv_freq.
 std::vector<float> rope_freq_factors(const DecoderConfig& config);

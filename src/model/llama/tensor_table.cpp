@@ -14,6 +14,37 @@ std::int64_t TensorSpec::num_elements() const {
   return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
 }
 
+namespace {
+
+// One Gemma 3 layer: its norms are Gemma RMSNorms (plus_one), and its
+// post_attention_layernorm normalises the attention's output, where Llama's
+// normalises the MLP's input (Gemma's pre_feedforward_layernorm).
+template <typename Add>
+void add_gemma3_layer(const DecoderConfig& c, const Add& add, std::vector<TensorSpec>& table) {
+  const std::int64_t H = c.hidden_size, I = c.intermediate_size, d = c.head_dim;
+  const std::int64_t q_rows = c.num_attention_heads * d, kv_rows = c.num_key_value_heads * d;
+  const auto norm = [&](Slot slot, const char* hf_name, const char* gguf_name, std::int64_t size) {
+    add(slot, hf_name, gguf_name, {size}, false);
+    table.back().plus_one = true;
+  };
+  norm(Slot::attn_norm, "input_layernorm.weight", "attn_norm.weight", H);
+  add(Slot::q_w, "self_attn.q_proj.weight", "attn_q.weight", {q_rows, H}, true, LoraTarget::query);
+  add(Slot::k_w, "self_attn.k_proj.weight", "attn_k.weight", {kv_rows, H}, true, LoraTarget::key);
+  add(Slot::v_w, "self_attn.v_proj.weight", "attn_v.weight", {kv_rows, H}, true, LoraTarget::value);
+  norm(Slot::q_norm, "self_attn.q_norm.weight", "attn_q_norm.weight", d);
+  norm(Slot::k_norm, "self_attn.k_norm.weight", "attn_k_norm.weight", d);
+  add(Slot::o_w, "self_attn.o_proj.weight", "attn_output.weight", {H, q_rows}, true,
+      LoraTarget::attention_output);
+  norm(Slot::post_attn_norm, "post_attention_layernorm.weight", "post_attention_norm.weight", H);
+  norm(Slot::mlp_norm, "pre_feedforward_layernorm.weight", "ffn_norm.weight", H);
+  add(Slot::gate_w, "mlp.gate_proj.weight", "ffn_gate.weight", {I, H}, true, LoraTarget::gate);
+  add(Slot::up_w, "mlp.up_proj.weight", "ffn_up.weight", {I, H}, true, LoraTarget::intermediate);
+  add(Slot::down_w, "mlp.down_proj.weight", "ffn_down.weight", {H, I}, true, LoraTarget::output);
+  norm(Slot::post_mlp_norm, "post_feedforward_layernorm.weight", "post_ffw_norm.weight", H);
+}
+
+}  // namespace
+
 std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
   const std::int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   const std::int64_t q_rows = c.num_attention_heads * c.head_dim;
@@ -43,6 +74,10 @@ std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
       table.push_back(
           {slot, l, hf + hf_name, gg + gguf_name, std::move(shape), decay, lora, rope_heads});
     };
+    if (c.arch == DecoderArch::gemma3) {
+      add_gemma3_layer(c, add, table);
+      continue;
+    }
     add(Slot::attn_norm, "input_layernorm.weight", "attn_norm.weight", {H}, false);
     add(Slot::q_w, "self_attn.q_proj.weight", "attn_q.weight", {q_rows, H}, true, LoraTarget::query,
         q_heads);
@@ -70,7 +105,8 @@ std::vector<TensorSpec> tensor_table(const DecoderConfig& c, bool untie_head) {
                    {H},
                    false,
                    std::nullopt,
-                   0});
+                   0,
+                   c.arch == DecoderArch::gemma3});
   if (!c.tie_word_embeddings || untie_head) {
     table.push_back(
         {Slot::lm_head, -1, "lm_head.weight", "output.weight", {V, H}, true, std::nullopt, 0});

@@ -33,6 +33,11 @@ enum class Slot {
   gate_w,     // (I, H)
   up_w,       // (I, H)
   down_w,     // (H, I)
+  // Gemma 3's own, per layer:
+  q_norm,          // (d): RMSNorm of each query head
+  k_norm,          // (d): and of each key head
+  post_attn_norm,  // (H): RMSNorm of the attention's output
+  post_mlp_norm,   // (H): and of the MLP's
   // Global:
   embed,       // (V, H)
   final_norm,  // (H)
@@ -51,13 +56,18 @@ struct TensorSpec {
   // > 0: llama.cpp's converter reordered this tensor's rows (q/k of the llama
   // architecture) for its adjacent-pair RoPE; the rows hold this many heads.
   std::int64_t rope_permuted_heads;
+  // A Gemma RMSNorm gain: Hugging Face stores w and applies 1 + w; the buffer
+  // holds 1 + w, as llama.cpp's converter writes it into GGUF.
+  bool plus_one = false;
 
   std::int64_t num_elements() const;
 };
 
 // Every tensor of `config` in buffer order: embed, then per layer
-// attn_norm, q (w, b), k, v, o, mlp_norm, gate, up, down, then final_norm and,
-// unless tied (config.tie_word_embeddings && !untie_head), lm_head.
+// attn_norm, q (w, b), k, v, o, mlp_norm, gate, up, down (Gemma 3: attn_norm,
+// q, k, v, q_norm, k_norm, o, post_attn_norm, mlp_norm, gate, up, down,
+// post_mlp_norm), then final_norm and, unless tied
+// (config.tie_word_embeddings && !untie_head), lm_head.
 std::vector<TensorSpec> tensor_table(const DecoderConfig& config, bool untie_head);
 
 // Row order conversion for llama.cpp's RoPE permutation, in place on a

@@ -21,7 +21,8 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
   const std::int64_t width = shape.heads * head_dim;        // a query / context row
   const std::int64_t kv_width = shape.kv_heads * head_dim;  // a key / value row
   const std::int64_t group = shape.heads / shape.kv_heads;  // query heads per key/value head
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const float scale =
+      shape.scale > 0.0f ? shape.scale : 1.0f / std::sqrt(static_cast<float>(head_dim));
 #pragma omp parallel for schedule(static) num_threads(threads) collapse(2)
   for (std::int64_t r = 0; r < shape.rows; ++r) {
     for (std::int64_t h = 0; h < shape.heads; ++h) {
@@ -56,18 +57,23 @@ void attention(const AttentionShape& shape, const float* q, const float* k, cons
         // Causal: query i sees the prefix and keys 0..i; the later ones get
         // probability 0, as under the reference's mask.
         const std::int64_t visible = shape.causal ? prefix + i + 1 : total;
+        // A sliding window also hides the keys before its start.
+        const std::int64_t from = shape.causal && shape.window > 0
+                                      ? std::max<std::int64_t>(0, visible - shape.window)
+                                      : 0;
         float max_score = -INFINITY;
-        for (std::int64_t j = 0; j < visible; ++j) {
+        for (std::int64_t j = from; j < visible; ++j) {
           s[j] *= scale;
           max_score = std::max(max_score, s[j]);
         }
         float sum = 0.0f;
-        for (std::int64_t j = 0; j < visible; ++j) {
+        for (std::int64_t j = from; j < visible; ++j) {
           s[j] = std::exp(s[j] - max_score);
           sum += s[j];
         }
         const float inv_sum = 1.0f / sum;
-        for (std::int64_t j = 0; j < visible; ++j) s[j] *= inv_sum;
+        for (std::int64_t j = from; j < visible; ++j) s[j] *= inv_sum;
+        std::fill(s, s + from, 0.0f);
         std::fill(s + visible, s + total, 0.0f);
       }
       const std::int64_t stored = packed ? keys : seq;

@@ -41,6 +41,10 @@ void gelu(float* x, std::int64_t count);
 // (SiLU(g) = g / (1 + e^−g)).
 void swiglu(float* gate, const float* up, std::int64_t count);
 
+// geglu.cpp — gate (n, i) ← GELU_tanh(gate) · up, Gemma's MLP activation
+// (PyTorch's gelu(approximate="tanh"): 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³)))).
+void geglu_tanh(float* gate, const float* up, std::int64_t count);
+
 // rope.cpp — rotary position embedding in Hugging Face's rotate-half
 // convention, in place on x (n, heads · head_dim): for each head, element i
 // and i + head_dim/2 are rotated by the angle position · inv_freq[i]
@@ -57,6 +61,12 @@ struct AttentionShape {
   std::int64_t head_dim = 0;
   bool causal = false;      // query i sees keys 0..i only (decoders)
   std::int64_t prefix = 0;  // prefix-tuning positions every query sees first
+  // > 0 (causal only): query i sees only the last `window` positions up to
+  // itself (sliding-window attention, Gemma 3's local layers); the prefix
+  // counts as the positions before the row's first token, as a KV cache's
+  // entries are. 0: no window.
+  std::int64_t window = 0;
+  float scale = 0.0f;  // the scores' scale; 0: 1/√head_dim
   // Packed layout: row r's lengths[r] tokens are rows row_offsets[r]... of
   // q, k, v and context, with no padding stored (only real tokens are
   // computed). Null: the padded layout, row r at r·seq.

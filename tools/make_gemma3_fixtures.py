@@ -19,15 +19,11 @@ The script checks that the window matters (the same weights with a window of 409
 other logits). (transformers' GGUF loader cannot read this file back: without a tokenizer it
 takes Gemma's 262,208-token vocabulary; the real file's check below covers its conventions.)
 
-With --gemma PATH (tools/fetch_model.sh gemma-3-270m), it also writes
-tests/fixtures/decoder/gemma3_reference.json: transformers' GGUF loader on the real file,
-the log-probabilities after "The capital of France is" and the mean NLL of a paragraph of
-over 600 tokens (past the 512-token window), which tests/gemma3_test.cpp compares.
+(The real Gemma 3 270M's reference is tools/make_real_decoder_reference.py's.)
 
-Run from the repository root (torch, transformers, gguf, safetensors; under a minute, plus
-about a minute for --gemma):
+Run from the repository root (torch, transformers, gguf, safetensors; seconds):
 
-    python3 tools/make_gemma3_fixtures.py [--gemma "$(tools/fetch_model.sh gemma-3-270m)"]
+    python3 tools/make_gemma3_fixtures.py
 """
 import argparse
 import json
@@ -50,16 +46,6 @@ CONFIG = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden
               rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
                                "full_attention": {"rope_type": "default", "rope_theta": 1000000.0}},
               pad_token_id=PAD_ID, bos_token_id=2, eos_token_id=1, tie_word_embeddings=True)
-PARAGRAPH = (
-    "The history of the printing press begins in the fifteenth century, when Johannes Gutenberg "
-    "combined movable metal type, oil-based ink and a wooden press adapted from those used to make "
-    "wine. Before his invention, books were copied by hand, a slow and costly craft that kept "
-    "reading the privilege of monasteries, courts and universities. Within a few decades printing "
-    "shops had spread to more than two hundred cities across Europe, and millions of volumes were "
-    "in circulation. Pamphlets, broadsheets and newspapers followed, carrying news, scientific "
-    "discoveries and religious controversy to readers who had never owned a book. ")
-
-
 def make_model():
     torch.manual_seed(20261208)
     config = transformers.Gemma3TextConfig(**CONFIG)
@@ -157,38 +143,9 @@ def tiny():
     print(f"wrote {folder}")
 
 
-def real(path):
-    model = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
-                                                               dtype=torch.float32).eval()
-    tok = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-    prompt = "The capital of France is"
-    ids = tok(prompt, return_tensors="pt").input_ids  # <bos> first, as the tokenizer adds it
-    with torch.no_grad():
-        lp = torch.log_softmax(model(ids).logits[0, -1].double(), -1)
-    top = lp.topk(10)
-    text = PARAGRAPH * 6
-    para = tok(text, return_tensors="pt").input_ids
-    assert para.shape[1] > 600, para.shape
-    with torch.no_grad():
-        logits = model(para).logits[0].double()
-    nll = float(-torch.log_softmax(logits[:-1], -1).gather(1, para[0, 1:].unsqueeze(1)).mean())
-    out = {"generated_by": "tools/make_gemma3_fixtures.py --gemma", "file": path.name,
-           "transformers": transformers.__version__,
-           "prompt": prompt, "prompt_ids": ids[0].tolist(),
-           "top_ids": top.indices.tolist(), "top_log_probs": top.values.tolist(),
-           "paragraph": PARAGRAPH, "paragraph_repeats": 6, "paragraph_ids": para[0].tolist(),
-           "paragraph_nll": nll}
-    (OUT / "gemma3_reference.json").write_text(json.dumps(out, ensure_ascii=False) + "\n")
-    print(f"wrote {OUT / 'gemma3_reference.json'}: {para.shape[1]} tokens, NLL {nll:.6f}")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--gemma", type=pathlib.Path, help="the Gemma 3 270M GGUF")
-    args = ap.parse_args()
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     tiny()
-    if args.gemma:
-        real(args.gemma)
 
 
 if __name__ == "__main__":

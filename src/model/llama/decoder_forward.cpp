@@ -23,11 +23,15 @@ std::int64_t DecoderForward::pack(const TokenBatch& batch, std::int64_t first_po
       const std::int64_t i = row_offsets_[static_cast<std::size_t>(r)] + t;
       positions_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(first_position + t);
       const std::int64_t id = batch.ids[static_cast<std::size_t>(r * batch.seq_len + t)];
-      std::copy_n(embed + id * H, H, hidden_.data() + i * H);
+      const float* row = embed + id * H;
+      if (embed_scale == 1.0f) {
+        std::copy_n(row, H, hidden_.data() + i * H);
+      } else {  // one product per element, as transformers' embeds * scale
+        std::transform(row, row + H, hidden_.data() + i * H,
+                       [embed_scale](float x) { return x * embed_scale; });
+      }
     }
   }
-  if (embed_scale != 1.0f)
-    cpu::add_scaled(hidden_.data(), hidden_.data(), n * H, embed_scale - 1.0f);
   return n;
 }
 

@@ -133,13 +133,22 @@ TEST(Demonstrations, RenderedSst2EncodesAndScoresAsTheCausalPrompt) {
       fs::path(MEZO_TEST_FIXTURES_DIR) / "decoder/tiny-llama/model-f32.gguf";
   const auto tokenizer = mezo::load_tokenizer(model_file);
   const auto model = mezo::load_model(model_file, {});
+  const nlohmann::json sst2_rows =
+      fixture().at("tasks").at("sst2");  // a copy: fixture() is a temporary
   std::vector<sst2::Example> sentences;
-  for (const auto& row : fixture().at("tasks").at("sst2").at("queries"))
-    sentences.push_back({.text = row.at("sentence"), .label = row.at("label").get<int>()});
-  for (const auto& row : fixture().at("tasks").at("sst2").at("pool"))
-    sentences.push_back({.text = row.at("sentence"), .label = row.at("label").get<int>()});
   sst2::PromptOptions options = kSst2Prompt;
   options.max_length = 128;
+  // Sentences that fit whole: a longer one is cut from its end by CausalPrompt
+  // and from its start by RenderedPrompt (which keeps the last demonstrations).
+  for (const char* part : {"queries", "pool"}) {
+    for (const auto& row : sst2_rows.at(part)) {
+      const sst2::Example e{.text = row.at("sentence"), .label = row.at("label").get<int>()};
+      const auto rendered = sst2::rendered_sst2({e}, options).front().verbalized.back();
+      if (tokenizer->encode(rendered).size() + 1 <= static_cast<std::size_t>(options.max_length))
+        sentences.push_back(e);
+    }
+  }
+  ASSERT_GE(sentences.size(), 6u);
   const sst2::CausalPrompt causal(*tokenizer, options);
   const sst2::RenderedPrompt rendered(*tokenizer, "t", options.label_words, options.max_length);
   const auto by_causal = sst2::encode_all(sentences, causal, 0);

@@ -123,12 +123,8 @@ void read_gemma3(const ConfigFields& f, DecoderConfig& c) {
   }
 }
 
-// Gemma3ForCausalLM's config.json, in transformers 5's form (rope_parameters
-// per layer type, layer_types) with the older keys beside it.
-std::string gemma3_config_json(const DecoderConfig& c) {
-  nlohmann::ordered_json j;
-  j["architectures"] = {"Gemma3ForCausalLM"};
-  j["model_type"] = "gemma3_text";
+// The fields every decoder's config.json has: its shape and norm epsilon.
+void add_shape_fields(const DecoderConfig& c, nlohmann::ordered_json& j) {
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;
   j["intermediate_size"] = c.intermediate_size;
@@ -138,6 +134,15 @@ std::string gemma3_config_json(const DecoderConfig& c) {
   j["head_dim"] = c.head_dim;
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rms_norm_eps"] = c.rms_norm_eps;
+}
+
+// Gemma3ForCausalLM's config.json, in transformers 5's form (rope_parameters
+// per layer type, layer_types) with the older keys beside it.
+std::string gemma3_config_json(const DecoderConfig& c) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {"Gemma3ForCausalLM"};
+  j["model_type"] = "gemma3_text";
+  add_shape_fields(c, j);
   j["hidden_activation"] = "gelu_pytorch_tanh";
   j["query_pre_attn_scalar"] =
       c.query_pre_attn_scalar > 0.0f ? c.query_pre_attn_scalar : static_cast<float>(c.head_dim);
@@ -272,15 +277,7 @@ std::string decoder_config_to_json(const DecoderConfig& c) {
   nlohmann::ordered_json j;
   j["architectures"] = {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"};
   j["model_type"] = to_string(c.arch);
-  j["vocab_size"] = c.vocab_size;
-  j["hidden_size"] = c.hidden_size;
-  j["intermediate_size"] = c.intermediate_size;
-  j["num_hidden_layers"] = c.num_hidden_layers;
-  j["num_attention_heads"] = c.num_attention_heads;
-  j["num_key_value_heads"] = c.num_key_value_heads;
-  j["head_dim"] = c.head_dim;
-  j["max_position_embeddings"] = c.max_position_embeddings;
-  j["rms_norm_eps"] = c.rms_norm_eps;
+  add_shape_fields(c, j);
   j["rope_theta"] = c.rope_theta;
   if (c.rope_scaling.llama3) {
     j["rope_scaling"] = {

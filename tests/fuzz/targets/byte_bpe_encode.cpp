@@ -7,7 +7,7 @@
 #include <string>
 
 #include "../../byte_token.hpp"
-#include "../fuzz_target.hpp"
+#include "encode_common.hpp"
 #include "mezo/text/tokenizer.hpp"
 
 namespace {
@@ -34,12 +34,7 @@ MEZO_FUZZ_TARGET(byte_bpe_encode) {
   const mezo::Tokenizer& tok = *tokenizers[data[0] % 4];
   const std::string_view text = as_text(data + 1, size - 1);
   return refuse_quietly([&] {
-    const auto ids = tok.encode(text);
-    for (const auto id : ids) {
-      if (id < 0 || static_cast<std::size_t>(id) >= tok.vocab_size()) {
-        throw std::logic_error("encode() returned an id outside the vocabulary");
-      }
-    }
+    const auto ids = mezo_fuzz::encode_and_check(tok, text);
     if (tok.decode(ids) != text) throw std::logic_error("decode(encode(text)) != text");
   });
 }

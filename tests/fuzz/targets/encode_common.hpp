@@ -3,20 +3,24 @@
 
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "../fuzz_target.hpp"
 #include "mezo/text/tokenizer.hpp"
 
 namespace mezo_fuzz {
 
-// Every id must name a vocabulary entry; invalid UTF-8 is refused with
-// mezo::Error (caught by the caller).
-inline void encode_and_check(const mezo::Tokenizer& tokenizer, std::string_view text) {
-  for (auto id : tokenizer.encode(text)) {
+// The ids of `text`, every one of which must name a vocabulary entry;
+// invalid UTF-8 is refused with mezo::Error (caught by the caller).
+inline std::vector<std::int32_t> encode_and_check(const mezo::Tokenizer& tokenizer,
+                                                  std::string_view text) {
+  auto ids = tokenizer.encode(text);
+  for (auto id : ids) {
     if (id < 0 || static_cast<std::size_t>(id) >= tokenizer.vocab_size()) {
       throw std::logic_error("encode() returned an id outside the vocabulary");
     }
   }
+  return ids;
 }
 
 inline std::filesystem::path require_shared(const std::filesystem::path& relative) {
